@@ -1,0 +1,38 @@
+"""Admin base class for governed models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+
+class GovernedModelAdmin(admin.ModelAdmin):
+    """Changes are recorded by the database audit trail (kernel.audit_events), in the same
+    transaction, whoever makes them; Django's LogEntry (a table without tenant_id) is not used.
+    Querysets go through the tenant-scoped manager, so the admin shows the signed-in tenant only.
+    """
+
+    def log_addition(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def log_change(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def log_deletions(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def log_deletion(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+class ReadOnlyModelAdmin(GovernedModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

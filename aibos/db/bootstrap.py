@@ -1,0 +1,177 @@
+"""Deploy-time SQL that every governed table relies on: schemas, roles, shared functions.
+
+Run by ``kernel/migrations/0001_platform_bootstrap.py`` as the owner (the ``default`` alias).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.core.management.base import CommandError
+from psycopg import sql
+
+from aibos.db.roles import PLATFORM_ROLES, SCHEMA_USAGE, SCHEMAS
+
+ROLE_FLAGS = "NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION"
+
+MISSING_ROLE_PRIVILEGE = (
+    "The migrating role {owner!r} cannot create roles and these platform roles are missing: "
+    "{missing}. Ask a database administrator to run the SQL below (set real passwords), then run "
+    "`python manage.py migrate` again.\n\n{sql}"
+)
+UNSAFE_ROLE = (
+    "Platform role {role!r} exists with unsafe attributes (superuser, BYPASSRLS, CREATEROLE or "
+    "CREATEDB) and the migrating role cannot fix it. Run: ALTER ROLE {role} {flags};"
+)
+
+
+def _role_ddl(role: str, password: str | None, *, create: bool) -> sql.Composed:
+    verb = "CREATE ROLE" if create else "ALTER ROLE"
+    stmt = sql.SQL("{} {} LOGIN " + ROLE_FLAGS).format(sql.SQL(verb), sql.Identifier(role))
+    if password:
+        stmt = sql.SQL("{} PASSWORD {}").format(stmt, sql.Literal(password))
+    return stmt
+
+
+def ensure_roles(apps: Any, schema_editor: Any) -> None:
+    """Create the platform login roles, or stop with the exact SQL an administrator must run."""
+    conn = schema_editor.connection
+    raw = conn.connection
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT current_user, rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user"
+        )
+        owner, can_manage_roles = cur.fetchone()
+        cur.execute(
+            "SELECT rolname, rolsuper OR rolbypassrls OR rolcreaterole OR rolcreatedb "
+            "FROM pg_roles WHERE rolname = ANY(%s)",
+            [list(PLATFORM_ROLES)],
+        )
+        existing = dict(cur.fetchall())
+        missing = [r for r in PLATFORM_ROLES if r not in existing]
+        if missing and not can_manage_roles:
+            script = ";\n".join(
+                _role_ddl(r, "<password>", create=True).as_string(raw) for r in missing
+            )
+            raise CommandError(
+                MISSING_ROLE_PRIVILEGE.format(owner=owner, missing=", ".join(missing), sql=script + ";")
+            )
+        for role, password_var in PLATFORM_ROLES.items():
+            password = os.environ.get(password_var) or None
+            if role not in existing:
+                cur.execute(_role_ddl(role, password, create=True).as_string(raw))
+            elif can_manage_roles:
+                # Re-assert the safe attributes on every deploy: a role someone widened by hand
+                # is narrowed again.
+                cur.execute(_role_ddl(role, password, create=False).as_string(raw))
+            elif existing[role]:
+                raise CommandError(UNSAFE_ROLE.format(role=role, flags=ROLE_FLAGS))
+        cur.execute(
+            sql.SQL("GRANT CONNECT ON DATABASE {} TO {}")
+            .format(
+                sql.Identifier(conn.settings_dict["NAME"]),
+                sql.SQL(", ").join(sql.Identifier(r) for r in PLATFORM_ROLES),
+            )
+            .as_string(raw)
+        )
+
+
+def schemas_sql() -> str:
+    stmts = []
+    for schema in SCHEMAS:
+        stmts.append(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        stmts.append(f"REVOKE ALL ON SCHEMA {schema} FROM PUBLIC")
+        stmts.append(f"GRANT USAGE ON SCHEMA {schema} TO {', '.join(SCHEMA_USAGE[schema])}")
+    return ";\n".join(stmts) + ";"
+
+
+def drop_schemas_sql() -> str:
+    # RESTRICT: reversing the bootstrap never drops a schema that still holds tables.
+    return ";\n".join(f"DROP SCHEMA IF EXISTS {s} RESTRICT" for s in reversed(SCHEMAS)) + ";"
+
+
+# Shared trigger functions. SECURITY DEFINER functions pin search_path so a caller cannot
+# redirect them to objects of its own.
+FUNCTIONS_SQL = r"""
+CREATE OR REPLACE FUNCTION kernel.touch_row() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    NEW.created_at := OLD.created_at;  -- set once, on insert
+    NEW.updated_at := clock_timestamp();
+    RETURN NEW;
+END $$;
+
+CREATE OR REPLACE FUNCTION kernel.bump_version() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    NEW.version := OLD.version + 1;
+    RETURN NEW;
+END $$;
+
+CREATE OR REPLACE FUNCTION kernel.refuse_tenant_change() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NEW.tenant_id IS DISTINCT FROM OLD.tenant_id THEN
+        RAISE EXCEPTION 'tenant_id of %.% row % cannot change', TG_TABLE_SCHEMA, TG_TABLE_NAME, OLD.id
+            USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE OR REPLACE FUNCTION kernel.refuse_change() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RAISE EXCEPTION '%.% is append-only: % refused', TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END $$;
+
+-- Writes one kernel.audit_events row per changed row, in the same transaction as the change.
+-- TG_ARGV[0]: the column holding the tenant ('' for global rows); TG_ARGV[1..]: redacted columns.
+CREATE OR REPLACE FUNCTION kernel.audit_capture() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    old_row jsonb;
+    new_row jsonb;
+    row_data jsonb;
+    changed jsonb;
+    i int;
+BEGIN
+    IF TG_OP <> 'INSERT' THEN old_row := to_jsonb(OLD); END IF;
+    IF TG_OP <> 'DELETE' THEN new_row := to_jsonb(NEW); END IF;
+    FOR i IN 1 .. TG_NARGS - 1 LOOP
+        IF old_row ? TG_ARGV[i] THEN old_row := jsonb_set(old_row, ARRAY[TG_ARGV[i]], '"[redacted]"'); END IF;
+        IF new_row ? TG_ARGV[i] THEN new_row := jsonb_set(new_row, ARRAY[TG_ARGV[i]], '"[redacted]"'); END IF;
+    END LOOP;
+    IF TG_OP = 'UPDATE' THEN
+        SELECT jsonb_agg(n.key ORDER BY n.key) INTO changed
+        FROM jsonb_each(new_row) AS n
+        WHERE n.value IS DISTINCT FROM old_row -> n.key;
+    END IF;
+    row_data := COALESCE(new_row, old_row);
+    INSERT INTO kernel.audit_events (
+        tenant_id, occurred_at, schema_name, table_name, row_id, operation,
+        old_values, new_values, changed_fields,
+        actor, actor_user_id, db_role, correlation_id, txid
+    ) VALUES (
+        CASE WHEN TG_ARGV[0] = '' THEN NULL ELSE (row_data ->> TG_ARGV[0])::uuid END,
+        clock_timestamp(), TG_TABLE_SCHEMA, TG_TABLE_NAME, row_data ->> 'id', TG_OP,
+        old_row, new_row, changed,
+        COALESCE(NULLIF(current_setting('app.actor', true), ''), 'db:' || session_user),
+        NULLIF(current_setting('app.user_id', true), '')::uuid,
+        session_user,
+        NULLIF(current_setting('app.correlation_id', true), ''),
+        txid_current()
+    );
+    RETURN NULL;
+END $$;
+REVOKE ALL ON FUNCTION kernel.audit_capture() FROM PUBLIC;
+"""
+
+DROP_FUNCTIONS_SQL = """
+DROP FUNCTION IF EXISTS kernel.audit_capture();
+DROP FUNCTION IF EXISTS kernel.refuse_change();
+DROP FUNCTION IF EXISTS kernel.refuse_tenant_change();
+DROP FUNCTION IF EXISTS kernel.bump_version();
+DROP FUNCTION IF EXISTS kernel.touch_row();
+"""

@@ -1,0 +1,270 @@
+"""Table governance declared on the model ``Meta``: privileges, RLS, audit and row triggers.
+
+Each governed model lists a :class:`TableGovernance` (and, for every key to another tenant
+table, a :class:`TenantForeignKey`) in ``Meta.constraints``. They are not constraints in
+Django's sense; using the constraint API means ``makemigrations`` writes them into numbered,
+reversible migrations next to the table they govern, and removing one is a visible migration.
+
+Everything emitted here is checked against the catalog by ``tests/security``: a table that
+forgets its governance fails the suite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.db.models import BaseConstraint, Model
+
+# Inlinable, fail-closed: an unset variable reads NULL on a fresh connection and '' on a reused
+# one; NULLIF maps both to NULL, and `tenant_id = NULL` matches no row. The sub-select makes it
+# an InitPlan evaluated once per statement, so a tenant-leading index drives the scan.
+TENANT_PREDICATE = "tenant_id = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid)"
+
+RLS_TENANT = "tenant"  # one policy for USING and WITH CHECK, every command
+RLS_AUDIT_LOG = "audit_log"  # tenant-scoped reads; inserts only through the audit function
+RLS_CHOICES = (RLS_TENANT, RLS_AUDIT_LOG)
+
+
+def quoted_table(db_table: str) -> str:
+    """``'kernel"."users'`` (Django's schema-qualified db_table) -> ``'"kernel"."users"'``."""
+    return f'"{db_table}"'
+
+
+def split_table(db_table: str) -> tuple[str, str]:
+    schema, _, table = db_table.partition('"."')
+    if not table:
+        raise ValueError(f"governed tables must be schema-qualified, got {db_table!r}")
+    return schema, table
+
+
+class _DeferredDdlConstraint(BaseConstraint):
+    """A 'constraint' that is really DDL run after the table exists; validated by Postgres."""
+
+    def constraint_sql(self, model: type[Model] | None, schema_editor: Any) -> str | None:
+        # CREATE TABLE cannot carry policies, grants or triggers: run them once the migration's
+        # tables exist (deferred SQL runs at the end of the schema editor block).
+        schema_editor.deferred_sql.append(self.create_sql(model, schema_editor))
+        return None
+
+    def validate(self, *args: Any, **kwargs: Any) -> None:
+        # Enforced by the database; nothing to check in Python.
+        return None
+
+
+class TableGovernance(_DeferredDdlConstraint):
+    """Privileges, row-level security and triggers for one table.
+
+    - ``grants``: role -> privileges. Everything else is revoked from PUBLIC.
+    - ``rls``: ``"tenant"`` (ENABLE + FORCE, one policy for USING and WITH CHECK) or
+      ``"audit_log"``; ``None`` for tables without ``tenant_id`` (say why in docs/data-model.md).
+    - ``audit``: the tenant column for :func:`kernel.audit_capture` (``"tenant_id"``, ``"id"``
+      for the tenants table, ``""`` for global rows); ``None`` disables auditing.
+    - ``redact``: columns whose values never reach the audit log (password hashes, secrets).
+    - ``versioned``: the database bumps ``version`` on every update.
+    - ``append_only``: UPDATE and DELETE are refused by a trigger, for every role.
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        grants: Mapping[str, Sequence[str]],
+        rls: str | None = RLS_TENANT,
+        audit: str | None = "tenant_id",
+        redact: Sequence[str] = (),
+        versioned: bool = False,
+        touch: bool = True,
+        append_only: bool = False,
+    ) -> None:
+        if rls is not None and rls not in RLS_CHOICES:
+            raise ValueError(f"rls must be one of {RLS_CHOICES} or None, got {rls!r}")
+        self.grants = {role: tuple(privs) for role, privs in sorted(grants.items())}
+        self.rls = rls
+        self.audit = audit
+        self.redact = tuple(redact)
+        self.versioned = versioned
+        self.touch = touch
+        self.append_only = append_only
+        super().__init__(name=name)
+
+    def _statements(self, table: str) -> list[str]:
+        stmts = [f"REVOKE ALL ON {table} FROM PUBLIC"]
+        stmts += [
+            f"GRANT {', '.join(privs)} ON {table} TO {role}" for role, privs in self.grants.items()
+        ]
+        if self.rls:
+            stmts += [
+                f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+                f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
+            ]
+        if self.rls == RLS_TENANT:
+            stmts.append(
+                f"CREATE POLICY tenant_isolation ON {table} AS PERMISSIVE FOR ALL TO PUBLIC "
+                f"USING ({TENANT_PREDICATE}) WITH CHECK ({TENANT_PREDICATE})"
+            )
+            stmts.append(
+                f"CREATE TRIGGER {self.name}_tenant_immutable BEFORE UPDATE OF tenant_id ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION kernel.refuse_tenant_change()"
+            )
+        elif self.rls == RLS_AUDIT_LOG:
+            stmts += [
+                f"CREATE POLICY tenant_read ON {table} AS PERMISSIVE FOR SELECT TO PUBLIC "
+                f"USING ({TENANT_PREDICATE})",
+                # Only kernel.audit_capture (SECURITY DEFINER, owned by the owner) inserts: the
+                # runtime roles have no INSERT privilege on the table.
+                f"CREATE POLICY append ON {table} AS PERMISSIVE FOR INSERT TO PUBLIC "
+                "WITH CHECK (true)",
+            ]
+        if self.touch:
+            stmts.append(
+                f"CREATE TRIGGER {self.name}_touch BEFORE UPDATE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION kernel.touch_row()"
+            )
+        if self.versioned:
+            stmts.append(
+                f"CREATE TRIGGER {self.name}_version BEFORE UPDATE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION kernel.bump_version()"
+            )
+        if self.append_only:
+            stmts.append(
+                f"CREATE TRIGGER {self.name}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION kernel.refuse_change()"
+            )
+        if self.audit is not None:
+            args = ", ".join(f"'{a}'" for a in (self.audit, *self.redact))
+            stmts.append(
+                f"CREATE TRIGGER {self.name}_audit AFTER INSERT OR UPDATE OR DELETE ON {table} "
+                f"FOR EACH ROW EXECUTE FUNCTION kernel.audit_capture({args})"
+            )
+        return stmts
+
+    def create_sql(self, model: type[Model] | None, schema_editor: Any) -> str:
+        assert model is not None
+        return ";\n".join(self._statements(quoted_table(model._meta.db_table)))
+
+    def remove_sql(self, model: type[Model] | None, schema_editor: Any) -> str:
+        assert model is not None
+        table = quoted_table(model._meta.db_table)
+        stmts = [
+            f"DROP TRIGGER IF EXISTS {self.name}_{suffix} ON {table}"
+            for suffix in ("audit", "append_only", "version", "touch", "tenant_immutable")
+        ]
+        stmts += [f"DROP POLICY IF EXISTS {p} ON {table}" for p in ("tenant_isolation", "tenant_read", "append")]
+        if self.rls:
+            stmts += [
+                f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY",
+                f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY",
+            ]
+        stmts += [f"REVOKE ALL ON {table} FROM {role}" for role in self.grants]
+        return ";\n".join(stmts)
+
+    def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+        path, args, kwargs = super().deconstruct()
+        kwargs.update(
+            grants={role: list(privs) for role, privs in self.grants.items()},
+            rls=self.rls,
+            audit=self.audit,
+        )
+        for attr, default in (
+            ("redact", ()),
+            ("versioned", False),
+            ("touch", True),
+            ("append_only", False),
+        ):
+            if getattr(self, attr) != default:
+                kwargs[attr] = list(getattr(self, attr)) if attr == "redact" else getattr(self, attr)
+        return "aibos.db.governance.TableGovernance", args, kwargs
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TableGovernance) and self.deconstruct() == other.deconstruct()
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+
+class TenantForeignKey(_DeferredDdlConstraint):
+    """``(tenant_id, <column>) REFERENCES <target> (tenant_id, id)``.
+
+    The Django ``ForeignKey`` beside it is declared with ``db_constraint=False``, so this is the
+    only foreign key: pointing at another tenant's row fails with exactly the same error as
+    pointing at a row that does not exist (no existence oracle). Referential checks bypass RLS,
+    which is why the tenant must be part of the key.
+    """
+
+    def __init__(
+        self, *, name: str, column: str, to: str, on_delete: str = "RESTRICT"
+    ) -> None:
+        if on_delete not in ("RESTRICT", "CASCADE", "NO ACTION"):
+            raise ValueError(f"unsupported on_delete {on_delete!r}")
+        self.column = column
+        self.to = to
+        self.on_delete = on_delete
+        super().__init__(name=name)
+
+    def _target_table(self, model: type[Model]) -> str:
+        app_label, model_name = self.to.split(".")
+        target = model._meta.apps.get_model(app_label, model_name)
+        return quoted_table(target._meta.db_table)
+
+    def create_sql(self, model: type[Model] | None, schema_editor: Any) -> str:
+        assert model is not None
+        return (
+            f"ALTER TABLE {quoted_table(model._meta.db_table)} ADD CONSTRAINT {self.name} "
+            f"FOREIGN KEY (tenant_id, {self.column}) REFERENCES {self._target_table(model)} "
+            f"(tenant_id, id) ON DELETE {self.on_delete}"
+        )
+
+    def remove_sql(self, model: type[Model] | None, schema_editor: Any) -> str:
+        assert model is not None
+        return f"ALTER TABLE {quoted_table(model._meta.db_table)} DROP CONSTRAINT IF EXISTS {self.name}"
+
+    def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+        path, args, kwargs = super().deconstruct()
+        kwargs.update(column=self.column, to=self.to)
+        if self.on_delete != "RESTRICT":
+            kwargs["on_delete"] = self.on_delete
+        return "aibos.db.governance.TenantForeignKey", args, kwargs
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TenantForeignKey) and self.deconstruct() == other.deconstruct()
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+
+__all__ = [
+    "RLS_AUDIT_LOG",
+    "RLS_TENANT",
+    "TENANT_PREDICATE",
+    "TableGovernance",
+    "TenantForeignKey",
+    "TenantRegistryKey",
+    "quoted_table",
+    "split_table",
+]
+
+
+class TenantRegistryKey(_DeferredDdlConstraint):
+    """``tenant_id REFERENCES kernel.tenants (id)`` for kernel tables (same schema only)."""
+
+    def create_sql(self, model: type[Model] | None, schema_editor: Any) -> str:
+        assert model is not None
+        return (
+            f"ALTER TABLE {quoted_table(model._meta.db_table)} ADD CONSTRAINT {self.name} "
+            'FOREIGN KEY (tenant_id) REFERENCES "kernel"."tenants" (id) ON DELETE RESTRICT'
+        )
+
+    def remove_sql(self, model: type[Model] | None, schema_editor: Any) -> str:
+        assert model is not None
+        return f"ALTER TABLE {quoted_table(model._meta.db_table)} DROP CONSTRAINT IF EXISTS {self.name}"
+
+    def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+        path, args, kwargs = super().deconstruct()
+        return "aibos.db.governance.TenantRegistryKey", args, kwargs
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TenantRegistryKey) and self.name == other.name
+
+    def __hash__(self) -> int:
+        return hash(self.name)

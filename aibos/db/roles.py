@@ -1,0 +1,55 @@
+"""The database roles of the platform and what each may touch.
+
+Runtime aliases connect as login roles that own nothing, are NOSUPERUSER and NOBYPASSRLS.
+Table privileges are declared per table (see ``aibos.db.governance``); this module is the one
+place that names the roles.
+"""
+
+from __future__ import annotations
+
+KERNEL_ROLE = "aibos_kernel_role"
+FINANCE_ROLE = "aibos_finance_role"
+CONFIG_ROLE = "aibos_config_role"
+MONITOR_ROLE = "aibos_monitor_role"
+READONLY_ROLE = "aibos_readonly"
+
+# Django alias -> login role. The alias name is also the Postgres schema it works in.
+RUNTIME_ALIASES: dict[str, str] = {
+    "kernel": KERNEL_ROLE,
+    "finance": FINANCE_ROLE,
+    "config": CONFIG_ROLE,
+}
+
+# Every login role the platform creates besides the owner, with the env var holding its password.
+PLATFORM_ROLES: dict[str, str] = {
+    KERNEL_ROLE: "AIBOS_KERNEL_ROLE_PASSWORD",
+    FINANCE_ROLE: "AIBOS_FINANCE_ROLE_PASSWORD",
+    CONFIG_ROLE: "AIBOS_CONFIG_ROLE_PASSWORD",
+    MONITOR_ROLE: "AIBOS_MONITOR_ROLE_PASSWORD",
+    READONLY_ROLE: "AIBOS_READONLY_ROLE_PASSWORD",
+}
+
+SCHEMAS = ("kernel", "finance", "config")
+
+CRUD = ("SELECT", "INSERT", "UPDATE", "DELETE")
+READ = ("SELECT",)
+
+# What each role may do on a schema's tables by default. A table may narrow this (audit_events:
+# read only) but never widen it across schemas: the catalog tests in tests/security check it.
+SCHEMA_DEFAULT_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "kernel": {KERNEL_ROLE: CRUD, READONLY_ROLE: READ},
+    "finance": {FINANCE_ROLE: CRUD, READONLY_ROLE: READ},
+    "config": {
+        KERNEL_ROLE: READ,
+        FINANCE_ROLE: READ,
+        CONFIG_ROLE: READ,
+        READONLY_ROLE: READ,
+    },
+}
+
+# Which roles get USAGE on which schema.
+SCHEMA_USAGE: dict[str, tuple[str, ...]] = {
+    "kernel": (KERNEL_ROLE, MONITOR_ROLE, READONLY_ROLE),
+    "finance": (FINANCE_ROLE, MONITOR_ROLE, READONLY_ROLE),
+    "config": (KERNEL_ROLE, FINANCE_ROLE, CONFIG_ROLE, MONITOR_ROLE, READONLY_ROLE),
+}

@@ -1,0 +1,153 @@
+"""Settings, driven by the environment (see .env.example for every variable)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import environ
+
+from aibos.db.roles import RUNTIME_ALIASES
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+SECRET_KEY = env.str(
+    "DJANGO_SECRET_KEY",
+    default="insecure-dev-key-change-me" if DEBUG else environ.Env.NOTSET,
+)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "pgtrigger",
+    "kernel",
+    "config",
+    "finance",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    # Resolves the principal (session or API credential) and opens the tenant transaction on
+    # every runtime alias; everything below it runs inside that tenant context.
+    "aibos.middleware.TenantContextMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "aibos.urls"
+WSGI_APPLICATION = "aibos.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Databases -------------------------------------------------------------------------------
+# `default` is the owner / migration role and is used only by `migrate` and deploy-time
+# commands. Requests run on the runtime aliases, each a login role that owns nothing, is not a
+# superuser and has NOBYPASSRLS (see aibos/db/roles.py and docs/architecture.md).
+if env.str("DATABASE_URL", default=""):
+    _owner: dict[str, Any] = env.db_url("DATABASE_URL")
+else:
+    from aibos.embedded_postgres import embedded_database_settings
+
+    _owner = embedded_database_settings(Path(env.str("AIBOS_PGDATA", default=str(BASE_DIR / ".pgdata"))))
+
+_owner.setdefault("ENGINE", "django.db.backends.postgresql")
+_owner["TEST"] = {"NAME": env.str("AIBOS_TEST_DB_NAME", default=f"test_{_owner['NAME']}")}
+
+_runtime_common = {
+    # Persistent client connections are safe: nothing session-level is ever SET.
+    "CONN_MAX_AGE": env.int("AIBOS_CONN_MAX_AGE", default=60),
+    "CONN_HEALTH_CHECKS": True,
+    # Server-side cursors do not survive PgBouncer transaction pooling.
+    "DISABLE_SERVER_SIDE_CURSORS": True,
+}
+
+DATABASES: dict[str, dict[str, Any]] = {"default": _owner}
+for _alias, _role in RUNTIME_ALIASES.items():
+    DATABASES[_alias] = {
+        **{k: _owner[k] for k in ("ENGINE", "NAME", "HOST", "PORT")},
+        **_runtime_common,
+        "USER": _role,
+        "PASSWORD": env.str(f"AIBOS_{_alias.upper()}_ROLE_PASSWORD", default=""),
+        # Same test NAME as `default`: the test runner creates one database and migrates it as
+        # the owner; the runtime aliases then connect to it as their own roles.
+        "TEST": {"NAME": _owner["TEST"]["NAME"]},
+    }
+
+DATABASE_ROUTERS = ["aibos.db.routers.SchemaRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Auth and sessions -------------------------------------------------------------------------
+AUTH_USER_MODEL = "kernel.User"
+AUTHENTICATION_BACKENDS = ["kernel.auth.TenantCredentialBackend"]
+# Signed-cookie sessions: no session table to read before the tenant is known. Each login also
+# gets a row in kernel.sessions, checked on every request, so sessions stay revocable.
+SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_AGE = env.int("AIBOS_SESSION_SECONDS", default=8 * 3600)
+MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
+LOGIN_URL = "admin:login"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "kernel.apis.authentication.ApiCredentialAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "EXCEPTION_HANDLER": "aibos.api.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+
+# pgtrigger: triggers are installed by migrations only, never implicitly on `migrate`.
+PGTRIGGER_INSTALL_ON_MIGRATE = False
+PGTRIGGER_MIGRATIONS = True
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="WARNING")},
+}
+
+# Email is unique per tenant, not globally; TenantCredentialBackend always authenticates
+# (tenant, email), so the non-unique USERNAME_FIELD is deliberate.
+SILENCED_SYSTEM_CHECKS = ["auth.W004"]

@@ -1,0 +1,141 @@
+"""The tenant context: who is acting, for which tenant, in which unit of work.
+
+``tenant_context()`` is the only way to set the tenant. It owns the transaction it sets the
+variables in: for every alias it opens ``transaction.atomic(using=alias)`` and runs
+``set_config(..., true)`` (transaction-local, so nothing survives COMMIT/ROLLBACK and a pooled
+server connection never carries one client's tenant to the next). When the context is nested in
+an outer transaction (a test, a management command's own atomic), the previous values are put
+back on exit, so the tenant never outlives the block that set it.
+
+The ORM layer reads the same context (``current_tenant_id()``) to scope querysets; the
+database enforces it with RLS either way.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from django.db import connections, transaction
+
+from aibos.db.roles import RUNTIME_ALIASES
+
+NO_TENANT_CONTEXT = (
+    "No tenant context is active: wrap the work in aibos.tenancy.tenant_context(tenant_id=...). "
+    "Nothing falls back to 'all tenants'."
+)
+NESTED_OTHER_TENANT = "A tenant context for {active} is active; refusing to switch to {requested}."
+UNKNOWN_ALIAS = "Tenant context aliases must be runtime aliases {known}, got {alias!r}."
+
+GUC_TENANT = "app.tenant_id"
+GUC_USER = "app.user_id"
+GUC_ACTOR = "app.actor"
+GUC_CORRELATION = "app.correlation_id"
+_GUCS = (GUC_TENANT, GUC_USER, GUC_ACTOR, GUC_CORRELATION)
+
+
+class TenantContextMissing(RuntimeError):
+    """Raised when tenant-scoped data is touched outside a tenant context."""
+
+
+@dataclass(frozen=True)
+class TenantContext:
+    tenant_id: uuid.UUID
+    user_id: uuid.UUID | None
+    actor: str
+    correlation_id: str
+
+
+_current: ContextVar[TenantContext | None] = ContextVar("aibos_tenant_context", default=None)
+
+
+def current_context() -> TenantContext | None:
+    return _current.get()
+
+
+def require_context() -> TenantContext:
+    ctx = _current.get()
+    if ctx is None:
+        raise TenantContextMissing(NO_TENANT_CONTEXT)
+    return ctx
+
+
+def _as_uuid(value: uuid.UUID | str) -> uuid.UUID:
+    # Validated here so that nothing attacker-shaped ever reaches the ::uuid cast in a policy.
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _apply(alias: str, values: dict[str, str]) -> dict[str, str]:
+    """Set the variables transaction-locally on `alias`; return what they were before."""
+    with connections[alias].cursor() as cur:
+        cur.execute(
+            "SELECT " + ", ".join(f"current_setting('{g}', true)" for g in _GUCS)
+            + ", " + ", ".join("set_config(%s, %s, true)" for _ in _GUCS),
+            [arg for g in _GUCS for arg in (g, values[g])],
+        )
+        row = cur.fetchone()
+    return {g: row[i] or "" for i, g in enumerate(_GUCS)}
+
+
+@contextmanager
+def tenant_context(
+    tenant_id: uuid.UUID | str,
+    *,
+    user_id: uuid.UUID | str | None = None,
+    actor: str | None = None,
+    correlation_id: str | None = None,
+    using: Iterable[str] | None = None,
+) -> Iterator[TenantContext]:
+    """Run the block as `tenant_id` on every runtime alias in `using` (default: all)."""
+    tenant = _as_uuid(tenant_id)
+    user = _as_uuid(user_id) if user_id is not None else None
+    active = _current.get()
+    if active is not None and active.tenant_id != tenant:
+        raise TenantContextMissing(NESTED_OTHER_TENANT.format(active=active.tenant_id, requested=tenant))
+    aliases = list(RUNTIME_ALIASES if using is None else using)
+    for alias in aliases:
+        if alias not in RUNTIME_ALIASES:
+            raise ValueError(UNKNOWN_ALIAS.format(known=sorted(RUNTIME_ALIASES), alias=alias))
+    if active is not None:
+        # A nested unit of work (a service called from a request) keeps the request's actor
+        # and correlation id unless it names its own.
+        user = user if user_id is not None else active.user_id
+        actor = actor or (None if user_id is not None else active.actor)
+        correlation_id = correlation_id or active.correlation_id
+    ctx = TenantContext(
+        tenant_id=tenant,
+        user_id=user,
+        actor=actor or (f"user:{user}" if user else ""),
+        correlation_id=correlation_id or str(uuid.uuid4()),
+    )
+    values = {
+        GUC_TENANT: str(tenant),
+        GUC_USER: str(user) if user else "",
+        GUC_ACTOR: ctx.actor,
+        GUC_CORRELATION: ctx.correlation_id,
+    }
+    token = _current.set(ctx)
+    try:
+        with ExitStack() as stack:
+            for alias in aliases:
+                nested = connections[alias].in_atomic_block
+                stack.enter_context(transaction.atomic(using=alias))
+                previous = _apply(alias, values)
+                if nested:
+                    stack.push(_restorer(alias, previous))
+            yield ctx
+    finally:
+        _current.reset(token)
+
+
+def _restorer(alias: str, previous: dict[str, str]) -> Callable[..., bool]:
+    def restore(exc_type: type[BaseException] | None, *exc_info: object) -> bool:
+        # On an exception the savepoint is rolled back, and the variables with it.
+        if exc_type is None:
+            _apply(alias, previous)
+        return False
+
+    return restore

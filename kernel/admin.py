@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from aibos.admin import GovernedModelAdmin, ReadOnlyModelAdmin
+from aibos.tenancy import require_context
+from kernel.models import (
+    ApiCredential,
+    AuditEvent,
+    Canon,
+    Event,
+    Permission,
+    Role,
+    Route,
+    Session,
+    Tenant,
+    User,
+)
+
+
+@admin.register(Tenant)
+class TenantAdmin(ReadOnlyModelAdmin):
+    """Tenants are created by deployers (`seed_demo`, services); a tenant's staff see their own."""
+
+    list_display = ("slug", "name", "status", "plan", "created_at")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Tenant]:
+        return super().get_queryset(request).filter(pk=require_context().tenant_id)
+
+
+@admin.register(User)
+class UserAdmin(GovernedModelAdmin):
+    list_display = ("email", "full_name", "is_active", "is_staff", "is_superuser", "last_login")
+    search_fields = ("email", "full_name")
+    fields = ("email", "full_name", "is_active", "is_staff", "is_superuser", "last_login")
+    readonly_fields = ("last_login",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Users are created through kernel.services.user_create (password validation, roles).
+        return False
+
+
+@admin.register(Role)
+class RoleAdmin(GovernedModelAdmin):
+    list_display = ("name", "description", "version")
+    search_fields = ("name",)
+
+
+@admin.register(Permission)
+class PermissionAdmin(ReadOnlyModelAdmin):
+    list_display = ("code", "description")
+    search_fields = ("code",)
+
+
+@admin.register(Session)
+class SessionAdmin(ReadOnlyModelAdmin):
+    list_display = ("user", "created_at", "expires_at", "revoked_at", "ip_address")
+    list_select_related = ("user",)
+
+
+@admin.register(Canon)
+class CanonAdmin(GovernedModelAdmin):
+    list_display = ("name", "service_url", "is_active")
+
+
+@admin.register(Route)
+class RouteAdmin(GovernedModelAdmin):
+    list_display = ("canon", "method", "path", "is_active")
+    list_select_related = ("canon",)
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyModelAdmin):
+    list_display = ("type", "correlation_id", "created_at")
+    list_filter = ("type",)
+
+
+@admin.register(ApiCredential)
+class ApiCredentialAdmin(ReadOnlyModelAdmin):
+    list_display = ("name", "key_id", "user", "canon", "expires_at", "revoked_at")
+    exclude = ("secret_hash",)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyModelAdmin):
+    list_display = ("id", "occurred_at", "operation", "schema_name", "table_name", "row_id", "actor")
+    list_filter = ("operation", "schema_name", "table_name")
+    search_fields = ("row_id", "correlation_id")

@@ -1,0 +1,42 @@
+"""DRF side of API credentials: the middleware has already verified them."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.request import Request
+
+from kernel import selectors
+
+
+@dataclass(frozen=True)
+class CellPrincipal:
+    """A Cell calling with its own credential (no user behind it)."""
+
+    tenant_id: uuid.UUID
+    canon_id: uuid.UUID
+    is_authenticated: bool = True
+    is_active: bool = True
+    is_staff: bool = False
+    is_superuser: bool = False
+    pk: None = None
+
+    def __str__(self) -> str:
+        return f"cell:{self.canon_id}"
+
+
+class ApiCredentialAuthentication(BaseAuthentication):
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        principal = getattr(request._request, "principal", None)
+        if principal is None or principal.credential_id is None:
+            return None
+        if principal.user_id is not None:
+            user = selectors.user_get(tenant_id=principal.tenant_id, user_id=principal.user_id)
+            return (user, principal) if user is not None else None
+        return CellPrincipal(tenant_id=principal.tenant_id, canon_id=principal.canon_id), principal
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'

@@ -1,0 +1,67 @@
+"""Reads. Each takes the tenant first and filters on it explicitly; RLS enforces it too."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from kernel.models import ApiCredential, AuditEvent, RolePermission, Session, Tenant, User
+
+
+def tenant_get_by_slug(*, slug: str) -> Tenant | None:
+    """The one read that happens before a tenant is known: the tenant registry holds no
+    tenant data (name, slug, status), so it is not row-level secured."""
+    return Tenant.objects.filter(slug=slug.strip().lower(), status=Tenant.Status.ACTIVE).first()
+
+
+def user_get_by_email(*, tenant_id: uuid.UUID, email: str) -> User | None:
+    return (
+        User.objects.filter(tenant_id=tenant_id, email__iexact=email.strip(), deleted_at__isnull=True)
+        .order_by()
+        .first()
+    )
+
+
+def user_get(*, tenant_id: uuid.UUID, user_id: uuid.UUID | str) -> User | None:
+    return User.objects.filter(tenant_id=tenant_id, pk=user_id, deleted_at__isnull=True).first()
+
+
+def permission_codes_for(*, user: User) -> set[str]:
+    codes = RolePermission.objects.filter(
+        tenant_id=user.tenant_id,
+        role__user_links__user_id=user.pk,
+        role__deleted_at__isnull=True,
+    ).values_list("permission__code", flat=True)
+    return set(codes)
+
+
+def session_is_active(*, tenant_id: uuid.UUID, session_id: uuid.UUID | str, user_id: uuid.UUID | str) -> bool:
+    return Session.objects.filter(
+        tenant_id=tenant_id,
+        pk=session_id,
+        user_id=user_id,
+        revoked_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    ).exists()
+
+
+def api_credential_live(*, tenant_id: uuid.UUID, key_id: str) -> ApiCredential | None:
+    now = timezone.now()
+    credential = (
+        ApiCredential.objects.filter(tenant_id=tenant_id, key_id=key_id, revoked_at__isnull=True)
+        .select_related("user", "canon")
+        .first()
+    )
+    if credential is None or (credential.expires_at and credential.expires_at <= now):
+        return None
+    if credential.user_id and (not credential.user or not credential.user.is_active):
+        return None
+    if credential.canon_id and (not credential.canon or not credential.canon.is_active):
+        return None
+    return credential
+
+
+def audit_events_for(*, tenant_id: uuid.UUID) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(tenant_id=tenant_id)

@@ -1,0 +1,169 @@
+"""Writes. Keyword-only, one transaction each on the kernel alias, tenant and actor explicit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable
+
+from django.contrib.auth.base_user import BaseUserManager
+from django.contrib.auth.password_validation import validate_password
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from aibos.tenancy import tenant_context
+from kernel import credentials, errors
+from kernel.models import (
+    ApiCredential,
+    Canon,
+    Event,
+    Permission,
+    Role,
+    RolePermission,
+    Session,
+    Tenant,
+    User,
+    UserRole,
+)
+
+ALIAS = "kernel"
+
+
+def _kernel_context(tenant: Tenant, actor: User | None, *, actor_label: str | None = None):  # type: ignore[no-untyped-def]
+    return tenant_context(
+        tenant.id,
+        user_id=actor.pk if actor else None,
+        actor=actor_label,
+        using=[ALIAS],
+    )
+
+
+def tenant_create(*, name: str, slug: str, plan: str = Tenant.Plan.STANDARD) -> Tenant:
+    slug = slug.strip().lower()
+    try:
+        with transaction.atomic(using=ALIAS):
+            return Tenant.objects.create(name=name, slug=slug, plan=plan)
+    except IntegrityError as exc:
+        raise errors.Conflict(errors.SLUG_TAKEN.format(slug=slug)) from exc
+
+
+def user_create(
+    *,
+    tenant: Tenant,
+    actor: User | None,
+    email: str,
+    password: str | None,
+    full_name: str = "",
+    is_staff: bool = False,
+    is_superuser: bool = False,
+) -> User:
+    email = BaseUserManager.normalize_email(email.strip())
+    user = User(
+        tenant_id=tenant.id,
+        email=email,
+        full_name=full_name,
+        is_staff=is_staff,
+        is_superuser=is_superuser,
+    )
+    if password is None:
+        user.set_unusable_password()
+    else:
+        validate_password(password, user)
+        user.set_password(password)
+    try:
+        with _kernel_context(tenant, actor):
+            user.save(force_insert=True)
+    except IntegrityError as exc:
+        raise errors.Conflict(errors.EMAIL_TAKEN.format(email=email)) from exc
+    return user
+
+
+def role_create(
+    *, tenant: Tenant, actor: User | None, name: str, description: str = "", permissions: Iterable[str] = ()
+) -> Role:
+    try:
+        with _kernel_context(tenant, actor):
+            role = Role.objects.create(tenant_id=tenant.id, name=name, description=description)
+            _grant(role, permissions)
+    except IntegrityError as exc:
+        raise errors.Conflict(errors.ROLE_TAKEN.format(name=name)) from exc
+    return role
+
+
+def _grant(role: Role, codes: Iterable[str]) -> None:
+    wanted = set(codes)
+    found = {p.code: p for p in Permission.objects.filter(code__in=wanted)}
+    unknown = wanted - found.keys()
+    if unknown:
+        raise errors.ApplicationError(f"Unknown permission codes: {', '.join(sorted(unknown))}.")
+    RolePermission.objects.bulk_create(
+        [RolePermission(tenant_id=role.tenant_id, role=role, permission=p) for p in found.values()]
+    )
+
+
+def user_assign_role(*, tenant: Tenant, actor: User | None, user: User, role: Role) -> UserRole:
+    with _kernel_context(tenant, actor):
+        link, _ = UserRole.objects.get_or_create(tenant_id=tenant.id, user=user, role=role)
+    return link
+
+
+def canon_register(*, tenant: Tenant, actor: User | None, name: str, service_url: str = "") -> Canon:
+    with _kernel_context(tenant, actor):
+        return Canon.objects.create(tenant_id=tenant.id, name=name, service_url=service_url)
+
+
+def api_credential_issue(
+    *,
+    tenant: Tenant,
+    actor: User | None,
+    name: str,
+    user: User | None = None,
+    canon: Canon | None = None,
+    expires_at: dt.datetime | None = None,
+) -> tuple[ApiCredential, str]:
+    """Returns the credential and the token; the token is shown once and never stored."""
+    if (user is None) == (canon is None):
+        raise errors.ApplicationError(errors.CREDENTIAL_PRINCIPAL)
+    secret = credentials.new_secret()
+    with _kernel_context(tenant, actor):
+        credential = ApiCredential.objects.create(
+            tenant_id=tenant.id,
+            name=name,
+            key_id=credentials.new_key_id(),
+            secret_hash=credentials.hash_secret(secret),
+            user=user,
+            canon=canon,
+            expires_at=expires_at,
+        )
+    return credential, credentials.format_token(tenant.id, credential.key_id, secret)
+
+
+def api_credential_revoke(*, tenant: Tenant, actor: User | None, credential: ApiCredential) -> None:
+    with _kernel_context(tenant, actor):
+        ApiCredential.objects.filter(pk=credential.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+
+
+def session_open(*, user: User, ip_address: str | None, user_agent: str, lifetime_seconds: int) -> Session:
+    with tenant_context(user.tenant_id, user_id=user.pk, using=[ALIAS]):
+        User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+        return Session.objects.create(
+            tenant_id=user.tenant_id,
+            user=user,
+            expires_at=timezone.now() + dt.timedelta(seconds=lifetime_seconds),
+            ip_address=ip_address,
+            user_agent=user_agent[:255],
+        )
+
+
+def session_revoke(*, tenant_id: uuid.UUID, session_id: uuid.UUID | str) -> None:
+    with tenant_context(tenant_id, using=[ALIAS]):
+        Session.objects.filter(pk=session_id, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def event_record(*, tenant_id: uuid.UUID, type: str, payload: dict[str, object]) -> Event:
+    with tenant_context(tenant_id, using=[ALIAS]) as ctx:
+        return Event.objects.create(
+            tenant_id=tenant_id, type=type, payload=payload, correlation_id=ctx.correlation_id
+        )
