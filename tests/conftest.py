@@ -1,0 +1,70 @@
+"""Personas (as in Healthchecks): alice and bob in tenant A, charlie in tenant B."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.db import connections
+
+from kernel.models import Tenant, User
+from tests.factories import TenantFactory, UserFactory
+
+GOVERNED_SCHEMAS = ("kernel", "finance", "config")
+
+
+@pytest.fixture
+def tenant_a(db: None) -> Tenant:
+    return TenantFactory(slug="tenant-a", name="Tenant A")
+
+
+@pytest.fixture
+def tenant_b(db: None) -> Tenant:
+    return TenantFactory(slug="tenant-b", name="Tenant B")
+
+
+@pytest.fixture
+def alice(tenant_a: Tenant) -> User:
+    return UserFactory(tenant=tenant_a, email="alice@a.test", is_superuser=True)
+
+
+@pytest.fixture
+def bob(tenant_a: Tenant) -> User:
+    return UserFactory(tenant=tenant_a, email="bob@a.test")
+
+
+@pytest.fixture
+def charlie(tenant_b: Tenant) -> User:
+    return UserFactory(tenant=tenant_b, email="charlie@b.test", is_superuser=True)
+
+
+def truncate_governed_tables() -> None:
+    """Django's flush only sees tables on the owner's search_path (public); ours live in the
+    governed schemas, so committed rows are removed here, as the owner."""
+    with connections["default"].cursor() as cur:
+        cur.execute(
+            "SELECT string_agg(format('%%I.%%I', schemaname, tablename), ', ') "
+            "FROM pg_tables WHERE schemaname = ANY(%s) AND tablename <> 'permissions'",
+            [list(GOVERNED_SCHEMAS)],
+        )
+        (tables,) = cur.fetchone()
+        cur.execute(f"TRUNCATE {tables} CASCADE")
+
+
+@pytest.fixture
+def committed(transactional_db: None) -> Iterator[None]:
+    """For tests that need real COMMITs (fresh connections, middleware transactions)."""
+    yield
+    for alias in connections:
+        connections[alias].close()
+    truncate_governed_tables()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    # The runtime aliases keep persistent connections to the test database; close them so the
+    # owner can drop it.
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        for alias in connections:
+            connections[alias].close()

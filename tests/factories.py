@@ -1,0 +1,64 @@
+"""Factories build through the services, as the runtime roles, inside one tenant's context.
+
+A factory never invents a tenant: tenant-scoped factories require one to be passed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import factory
+
+from kernel import services
+from kernel.models import Canon, Role, Tenant, User
+
+PASSWORD = "correct-horse-battery"
+
+
+class TenantFactory(factory.Factory):
+    class Meta:
+        model = Tenant
+
+    name = factory.Sequence(lambda n: f"Tenant {n}")
+    slug = factory.Sequence(lambda n: f"tenant-{n}")
+
+    @classmethod
+    def _create(cls, model_class: type[Tenant], **kwargs: Any) -> Tenant:
+        return services.tenant_create(**kwargs)
+
+
+class UserFactory(factory.Factory):
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"user{n}@example.test")
+    full_name = factory.Faker("name")
+    password = PASSWORD
+    is_staff = True
+
+    @classmethod
+    def _create(cls, model_class: type[User], tenant: Tenant, **kwargs: Any) -> User:
+        return services.user_create(tenant=tenant, actor=None, **kwargs)
+
+
+class RoleFactory(factory.Factory):
+    class Meta:
+        model = Role
+
+    name = factory.Sequence(lambda n: f"role.{n}")
+
+    @classmethod
+    def _create(cls, model_class: type[Role], tenant: Tenant, **kwargs: Any) -> Role:
+        return services.role_create(tenant=tenant, actor=None, **kwargs)
+
+
+class CanonFactory(factory.Factory):
+    class Meta:
+        model = Canon
+
+    name = factory.Sequence(lambda n: f"cell-{n}")
+    service_url = "http://127.0.0.1:9000"
+
+    @classmethod
+    def _create(cls, model_class: type[Canon], tenant: Tenant, **kwargs: Any) -> Canon:
+        return services.canon_register(tenant=tenant, actor=None, **kwargs)

@@ -1,0 +1,196 @@
+"""What is deployed, read from the PostgreSQL catalog: roles, ownership, RLS, policies, grants.
+
+These run over *every* table, so a new table that forgets its governance fails here.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from aibos.db.governance import TENANT_PREDICATE
+from aibos.db.roles import PLATFORM_ROLES, RUNTIME_ALIASES
+from tests.security.helpers import GOVERNED_SCHEMAS, fetchall, scalar, tenant_tables
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+# Tables whose policies differ from the single tenant_isolation policy, and why.
+NON_STANDARD_POLICIES = {
+    # Reads are tenant-scoped; inserts come only from kernel.audit_capture() (SECURITY DEFINER)
+    # because the runtime roles have no INSERT privilege on it.
+    "kernel.audit_events": {("tenant_read", "SELECT"), ("append", "INSERT")},
+}
+# Governed tables without tenant_id, each a deliberate global table (docs/data-model.md).
+GLOBAL_TABLES = {"kernel.tenants", "kernel.permissions", "config.provider_profiles"}
+
+
+def test_runtime_connections_use_least_privilege_roles() -> None:
+    for alias, role in RUNTIME_ALIASES.items():
+        assert scalar(alias, "SELECT current_user") == role
+        assert scalar(alias, "SELECT session_user") == role
+
+
+def test_platform_roles_are_not_superuser_and_do_not_bypass_rls() -> None:
+    rows = fetchall(
+        "default",
+        "SELECT rolname, rolsuper, rolbypassrls, rolcreaterole, rolcreatedb, rolcanlogin "
+        "FROM pg_roles WHERE rolname = ANY(%s) ORDER BY rolname",
+        [list(PLATFORM_ROLES)],
+    )
+    assert [r[0] for r in rows] == sorted(PLATFORM_ROLES)
+    for name, is_super, bypass, createrole, createdb, can_login in rows:
+        assert (is_super, bypass, createrole, createdb) == (False, False, False, False), name
+        assert can_login, name
+
+
+def test_platform_roles_own_nothing() -> None:
+    owned = fetchall(
+        "default",
+        """
+        SELECT r.rolname, c.relname FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner
+        WHERE r.rolname = ANY(%s)
+        UNION ALL
+        SELECT r.rolname, p.proname FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner
+        WHERE r.rolname = ANY(%s)
+        UNION ALL
+        SELECT r.rolname, n.nspname FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner
+        WHERE r.rolname = ANY(%s)
+        """,
+        [list(PLATFORM_ROLES)] * 3,
+    )
+    assert owned == []
+
+
+def test_every_governed_table_is_known_to_be_tenant_scoped_or_global() -> None:
+    all_tables = {
+        r[0]
+        for r in fetchall(
+            "default",
+            "SELECT format('%%I.%%I', schemaname, tablename) FROM pg_tables WHERE schemaname = ANY(%s)",
+            [list(GOVERNED_SCHEMAS)],
+        )
+    }
+    assert all_tables - set(tenant_tables()) == GLOBAL_TABLES
+
+
+def test_every_tenant_table_has_rls_enabled_and_forced() -> None:
+    tables = tenant_tables()
+    assert len(tables) >= 14
+    rows = fetchall(
+        "default",
+        """
+        SELECT format('%%I.%%I', n.nspname, c.relname), c.relrowsecurity, c.relforcerowsecurity
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE format('%%I.%%I', n.nspname, c.relname) = ANY(%s)
+        """,
+        [tables],
+    )
+    assert {r[0] for r in rows} == set(tables)
+    not_forced = [name for name, enabled, forced in rows if not (enabled and forced)]
+    assert not_forced == []
+
+
+def test_tenant_policies_are_the_single_inlinable_fail_closed_predicate() -> None:
+    for table in tenant_tables():
+        schema, name = table.split(".")
+        policies = fetchall(
+            "default",
+            "SELECT policyname, cmd, permissive, roles::text[], qual, with_check FROM pg_policies "
+            "WHERE schemaname = %s AND tablename = %s ORDER BY policyname",
+            [schema, name],
+        )
+        if table in NON_STANDARD_POLICIES:
+            assert {(p[0], p[1]) for p in policies} == NON_STANDARD_POLICIES[table]
+            continue
+        assert len(policies) == 1, table
+        policyname, cmd, permissive, roles, qual, with_check = policies[0]
+        assert (policyname, cmd, permissive, roles) == ("tenant_isolation", "ALL", "PERMISSIVE", ["public"])
+        # Postgres prints the expression back normalized; compare on the essentials.
+        for expr in (qual, with_check):
+            assert "current_setting('app.tenant_id'::text, true)" in expr, table
+            assert "NULLIF(" in expr and "SELECT" in expr, table
+        # No function call of ours in the policy: it stays inlinable.
+        assert "kernel." not in qual
+    assert "NULLIF" in TENANT_PREDICATE
+
+
+def test_schema_boundaries_in_grants() -> None:
+    """kernel role: kernel CRUD + config read; finance role: finance CRUD + config read;
+    config role: config read only. Nothing else, on any table."""
+    rows = fetchall(
+        "default",
+        """
+        SELECT grantee, table_schema, string_agg(DISTINCT privilege_type, ',' ORDER BY privilege_type)
+        FROM information_schema.role_table_grants
+        WHERE grantee = ANY(%s) AND table_schema = ANY(%s)
+        GROUP BY grantee, table_schema ORDER BY 1, 2
+        """,
+        [list(RUNTIME_ALIASES.values()), list(GOVERNED_SCHEMAS)],
+    )
+    assert rows == [
+        ("aibos_config_role", "config", "SELECT"),
+        ("aibos_finance_role", "config", "SELECT"),
+        ("aibos_finance_role", "finance", "DELETE,INSERT,SELECT,UPDATE"),
+        ("aibos_kernel_role", "config", "SELECT"),
+        ("aibos_kernel_role", "kernel", "DELETE,INSERT,SELECT,UPDATE"),
+    ]
+    no_truncate = fetchall(
+        "default",
+        "SELECT grantee, table_name FROM information_schema.role_table_grants "
+        "WHERE grantee = ANY(%s) AND privilege_type IN ('TRUNCATE', 'TRIGGER', 'REFERENCES')",
+        [list(PLATFORM_ROLES)],
+    )
+    assert no_truncate == []
+
+
+def test_audit_log_is_read_only_for_every_platform_role() -> None:
+    rows = fetchall(
+        "default",
+        "SELECT grantee, privilege_type FROM information_schema.role_table_grants "
+        "WHERE table_schema = 'kernel' AND table_name = 'audit_events' AND grantee = ANY(%s)",
+        [list(PLATFORM_ROLES)],
+    )
+    assert {p for _, p in rows} == {"SELECT"}
+
+
+def test_every_tenant_table_has_an_index_led_by_tenant_id() -> None:
+    for table in tenant_tables():
+        leading = fetchall(
+            "default",
+            """
+            SELECT a.attname FROM pg_index i
+            JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+            WHERE i.indrelid = %s::regclass
+            """,
+            [table],
+        )
+        assert ("tenant_id",) in leading, table
+
+
+def test_every_governed_table_is_audited_except_the_audit_log() -> None:
+    rows = fetchall(
+        "default",
+        """
+        SELECT format('%%I.%%I', n.nspname, c.relname),
+               bool_or(p.proname = 'audit_capture')
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        LEFT JOIN pg_trigger t ON t.tgrelid = c.oid AND NOT t.tgisinternal
+        LEFT JOIN pg_proc p ON p.oid = t.tgfoid
+        WHERE n.nspname = ANY(%s) AND c.relkind = 'r'
+        GROUP BY 1
+        """,
+        [list(GOVERNED_SCHEMAS)],
+    )
+    unaudited = {name for name, audited in rows if not audited}
+    assert unaudited == {"kernel.audit_events"}
+
+
+def test_security_definer_functions_pin_search_path() -> None:
+    rows = fetchall(
+        "default",
+        "SELECT p.proname, p.proconfig FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+        "WHERE n.nspname = ANY(%s) AND p.prosecdef",
+        [list(GOVERNED_SCHEMAS)],
+    )
+    assert rows, "expected the audit function to be SECURITY DEFINER"
+    for name, config in rows:
+        assert any(c.startswith("search_path=") for c in config or []), name
