@@ -14,16 +14,16 @@ class GovernedModelAdmin(admin.ModelAdmin):
     Querysets go through the tenant-scoped manager, so the admin shows the signed-in tenant only.
     """
 
-    def log_addition(self, *args: Any, **kwargs: Any) -> None:
+    def log_addition(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
         return None
 
-    def log_change(self, *args: Any, **kwargs: Any) -> None:
+    def log_change(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
         return None
 
-    def log_deletions(self, *args: Any, **kwargs: Any) -> None:
+    def log_deletions(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
         return None
 
-    def log_deletion(self, *args: Any, **kwargs: Any) -> None:
+    def log_deletion(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
         return None
 
 

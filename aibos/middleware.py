@@ -60,7 +60,9 @@ class TenantContextMiddleware:
         auth_header = request.headers.get("Authorization", "")
         if auth_header.startswith("Bearer "):
             try:
-                principal = self._verify_token(auth_header[len("Bearer ") :].strip(), correlation_id)
+                principal = self._verify_token(
+                    auth_header[len("Bearer ") :].strip(), correlation_id
+                )
             except credentials.MalformedToken as exc:
                 return _unauthorized(str(exc))
             if principal is None:
@@ -75,7 +77,9 @@ class TenantContextMiddleware:
         response[CORRELATION_HEADER] = correlation_id
         return response
 
-    def _run_as(self, principal: Principal, request: HttpRequest, correlation_id: str) -> HttpResponse:
+    def _run_as(
+        self, principal: Principal, request: HttpRequest, correlation_id: str
+    ) -> HttpResponse:
         with tenant_context(
             principal.tenant_id,
             user_id=principal.user_id,
@@ -117,8 +121,12 @@ class TenantContextMiddleware:
         # A short unit of work in the tenant the token names; the claim counts only if the
         # secret matches a live credential visible under that tenant's RLS scope.
         with tenant_context(parsed.tenant_id, using=["kernel"], correlation_id=correlation_id):
-            credential = selectors.api_credential_live(tenant_id=parsed.tenant_id, key_id=parsed.key_id)
-            if credential is None or not credentials.secrets_match(parsed.secret, credential.secret_hash):
+            credential = selectors.api_credential_live(
+                tenant_id=parsed.tenant_id, key_id=parsed.key_id
+            )
+            if credential is None or not credentials.secrets_match(
+                parsed.secret, credential.secret_hash
+            ):
                 return None
         if credential.user_id:
             actor = f"user:{credential.user_id}"

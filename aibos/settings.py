@@ -74,7 +74,9 @@ if env.str("DATABASE_URL", default=""):
 else:
     from aibos.embedded_postgres import embedded_database_settings
 
-    _owner = embedded_database_settings(Path(env.str("AIBOS_PGDATA", default=str(BASE_DIR / ".pgdata"))))
+    _owner = embedded_database_settings(
+        Path(env.str("AIBOS_PGDATA", default=str(BASE_DIR / ".pgdata")))
+    )
 
 _owner.setdefault("ENGINE", "django.db.backends.postgresql")
 _owner["TEST"] = {"NAME": env.str("AIBOS_TEST_DB_NAME", default=f"test_{_owner['NAME']}")}

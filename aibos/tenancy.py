@@ -72,8 +72,10 @@ def _apply(alias: str, values: dict[str, str]) -> dict[str, str]:
     """Set the variables transaction-locally on `alias`; return what they were before."""
     with connections[alias].cursor() as cur:
         cur.execute(
-            "SELECT " + ", ".join(f"current_setting('{g}', true)" for g in _GUCS)
-            + ", " + ", ".join("set_config(%s, %s, true)" for _ in _GUCS),
+            "SELECT "
+            + ", ".join(f"current_setting('{g}', true)" for g in _GUCS)
+            + ", "
+            + ", ".join("set_config(%s, %s, true)" for _ in _GUCS),
             [arg for g in _GUCS for arg in (g, values[g])],
         )
         row = cur.fetchone()
@@ -94,7 +96,9 @@ def tenant_context(
     user = _as_uuid(user_id) if user_id is not None else None
     active = _current.get()
     if active is not None and active.tenant_id != tenant:
-        raise TenantContextMissing(NESTED_OTHER_TENANT.format(active=active.tenant_id, requested=tenant))
+        raise TenantContextMissing(
+            NESTED_OTHER_TENANT.format(active=active.tenant_id, requested=tenant)
+        )
     aliases = list(RUNTIME_ALIASES if using is None else using)
     for alias in aliases:
         if alias not in RUNTIME_ALIASES:

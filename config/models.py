@@ -32,7 +32,11 @@ class ProviderProfile(GovernedModel, VersionedMixin):
         db_table = 'config"."provider_profiles'
         constraints = [
             TableGovernance(
-                name="config_providerprofile", grants=CONFIG_GRANTS, rls=None, audit="", versioned=True
+                name="config_providerprofile",
+                grants=CONFIG_GRANTS,
+                rls=None,
+                audit="",
+                versioned=True,
             ),
         ]
 
@@ -87,12 +91,16 @@ class SelectionRule(TenantScopedModel, VersionedMixin, SoftDeleteMixin):
     name = models.CharField(max_length=150)
     priority = models.PositiveIntegerField(default=100)
     condition = models.JSONField(default=dict)
-    provider_profile = models.ForeignKey(ProviderProfile, on_delete=models.PROTECT, related_name="+")
+    provider_profile = models.ForeignKey(
+        ProviderProfile, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta(TenantScopedModel.Meta):
         db_table = 'config"."selection_rules'
         constraints = [
             _tenant_key("config_selectionrule"),
-            models.UniqueConstraint(fields=["tenant_id", "name"], name="config_selectionrule_name_unique"),
+            models.UniqueConstraint(
+                fields=["tenant_id", "name"], name="config_selectionrule_name_unique"
+            ),
             TableGovernance(name="config_selectionrule", grants=CONFIG_GRANTS, versioned=True),
         ]

@@ -26,7 +26,9 @@ class Company(TenantScopedModel, VersionedMixin, SoftDeleteMixin):
         ordering = ["code"]
         constraints = [
             models.UniqueConstraint(fields=["tenant_id", "id"], name="finance_company_tenant_key"),
-            models.UniqueConstraint(fields=["tenant_id", "code"], name="finance_company_code_unique"),
+            models.UniqueConstraint(
+                fields=["tenant_id", "code"], name="finance_company_code_unique"
+            ),
             models.CheckConstraint(
                 condition=models.Q(base_currency__regex=r"^[A-Z]{3}$"),
                 name="finance_company_currency_format",

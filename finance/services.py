@@ -14,7 +14,9 @@ COMPANY_CODE_TAKEN = "A company with code {code!r} already exists in this tenant
 
 
 def company_create(*, tenant_id: uuid.UUID, code: str, name: str, base_currency: str) -> Company:
-    company = Company(tenant_id=tenant_id, code=code, name=name, base_currency=base_currency.upper())
+    company = Company(
+        tenant_id=tenant_id, code=code, name=name, base_currency=base_currency.upper()
+    )
     try:
         with tenant_context(tenant_id, using=["finance"]):
             company.full_clean()

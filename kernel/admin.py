@@ -85,6 +85,14 @@ class ApiCredentialAdmin(ReadOnlyModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyModelAdmin):
-    list_display = ("id", "occurred_at", "operation", "schema_name", "table_name", "row_id", "actor")
+    list_display = (
+        "id",
+        "occurred_at",
+        "operation",
+        "schema_name",
+        "table_name",
+        "row_id",
+        "actor",
+    )
     list_filter = ("operation", "schema_name", "table_name")
     search_fields = ("row_id", "correlation_id")

@@ -59,7 +59,10 @@ class TenantCredentialBackend:
             services.event_record(
                 tenant_id=found.id,
                 type=EVENT_LOGIN_SUCCEEDED if ok else EVENT_LOGIN_FAILED,
-                payload={"email": username.strip().lower(), "user_id": str(user.pk) if user else None},
+                payload={
+                    "email": username.strip().lower(),
+                    "user_id": str(user.pk) if user else None,
+                },
             )
         return user if ok else None
 
@@ -109,4 +112,3 @@ class TenantAdminAuthenticationForm(AdminAuthenticationForm):
             "Note that the password is case-sensitive.",
             code="invalid_login",
         )
-

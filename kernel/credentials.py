@@ -15,7 +15,9 @@ import uuid
 from dataclasses import dataclass
 
 PREFIX = "aibos"
-MALFORMED = "Malformed API credential: expected 'Authorization: Bearer aibos_<tenant>_<key>_<secret>'."
+MALFORMED = (
+    "Malformed API credential: expected 'Authorization: Bearer aibos_<tenant>_<key>_<secret>'."
+)
 
 
 class MalformedToken(ValueError):

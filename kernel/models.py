@@ -110,7 +110,7 @@ class User(AbstractBaseUser, TenantScopedModel, VersionedMixin, SoftDeleteMixin)
         default=False, help_text="Holds every permission, within this user's tenant only."
     )
 
-    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+    objects: ClassVar[UserManager] = UserManager()
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -188,7 +188,10 @@ class RolePermission(TenantScopedModel):
                 fields=["tenant_id", "role", "permission"], name="kernel_rolepermission_unique"
             ),
             TenantForeignKey(
-                name="kernel_rolepermission_role_fk", column="role_id", to="kernel.Role", on_delete="CASCADE"
+                name="kernel_rolepermission_role_fk",
+                column="role_id",
+                to="kernel.Role",
+                on_delete="CASCADE",
             ),
             TableGovernance(name="kernel_rolepermission", grants=KERNEL_GRANTS),
         ]
@@ -196,22 +199,38 @@ class RolePermission(TenantScopedModel):
 
 class UserRole(TenantScopedModel):
     user = models.ForeignKey(
-        User, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="role_links"
+        User,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,
+        related_name="role_links",
     )
     role = models.ForeignKey(
-        Role, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="user_links"
+        Role,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,
+        related_name="user_links",
     )
 
     class Meta(TenantScopedModel.Meta):
         db_table = 'kernel"."user_roles'
         constraints = [
             *tenant_keys("kernel_userrole"),
-            models.UniqueConstraint(fields=["tenant_id", "user", "role"], name="kernel_userrole_unique"),
-            TenantForeignKey(
-                name="kernel_userrole_user_fk", column="user_id", to="kernel.User", on_delete="CASCADE"
+            models.UniqueConstraint(
+                fields=["tenant_id", "user", "role"], name="kernel_userrole_unique"
             ),
             TenantForeignKey(
-                name="kernel_userrole_role_fk", column="role_id", to="kernel.Role", on_delete="CASCADE"
+                name="kernel_userrole_user_fk",
+                column="user_id",
+                to="kernel.User",
+                on_delete="CASCADE",
+            ),
+            TenantForeignKey(
+                name="kernel_userrole_role_fk",
+                column="role_id",
+                to="kernel.Role",
+                on_delete="CASCADE",
             ),
             TableGovernance(name="kernel_userrole", grants=KERNEL_GRANTS),
         ]
@@ -234,7 +253,10 @@ class Session(TenantScopedModel):
         constraints = [
             *tenant_keys("kernel_session"),
             TenantForeignKey(
-                name="kernel_session_user_fk", column="user_id", to="kernel.User", on_delete="CASCADE"
+                name="kernel_session_user_fk",
+                column="user_id",
+                to="kernel.User",
+                on_delete="CASCADE",
             ),
             TableGovernance(name="kernel_session", grants=KERNEL_GRANTS),
         ]
@@ -284,7 +306,10 @@ class Route(TenantScopedModel):
                 fields=["tenant_id", "canon", "method", "path"], name="kernel_route_unique"
             ),
             TenantForeignKey(
-                name="kernel_route_canon_fk", column="canon_id", to="kernel.Canon", on_delete="CASCADE"
+                name="kernel_route_canon_fk",
+                column="canon_id",
+                to="kernel.Canon",
+                on_delete="CASCADE",
             ),
             TableGovernance(name="kernel_route", grants=KERNEL_GRANTS),
         ]
@@ -311,7 +336,9 @@ class Event(TenantScopedModel):
                 touch=False,
             ),
         ]
-        indexes = [models.Index(fields=["tenant_id", "type", "created_at"], name="kernel_event_type_idx")]
+        indexes = [
+            models.Index(fields=["tenant_id", "type", "created_at"], name="kernel_event_type_idx")
+        ]
 
 
 class ApiCredential(TenantScopedModel):
@@ -321,11 +348,21 @@ class ApiCredential(TenantScopedModel):
     key_id = models.CharField(max_length=32, unique=True, editable=False)
     secret_hash = models.CharField(max_length=64, editable=False)
     user = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.CASCADE, db_constraint=False, db_index=False,
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,
         related_name="api_credentials",
     )
     canon = models.ForeignKey(
-        Canon, null=True, blank=True, on_delete=models.CASCADE, db_constraint=False, db_index=False,
+        Canon,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        db_index=False,
         related_name="api_credentials",
     )
     expires_at = models.DateTimeField(null=True, blank=True)
@@ -341,12 +378,20 @@ class ApiCredential(TenantScopedModel):
                 name="kernel_apicredential_one_principal",
             ),
             TenantForeignKey(
-                name="kernel_apicredential_user_fk", column="user_id", to="kernel.User", on_delete="CASCADE"
+                name="kernel_apicredential_user_fk",
+                column="user_id",
+                to="kernel.User",
+                on_delete="CASCADE",
             ),
             TenantForeignKey(
-                name="kernel_apicredential_canon_fk", column="canon_id", to="kernel.Canon", on_delete="CASCADE"
+                name="kernel_apicredential_canon_fk",
+                column="canon_id",
+                to="kernel.Canon",
+                on_delete="CASCADE",
             ),
-            TableGovernance(name="kernel_apicredential", grants=KERNEL_GRANTS, redact=["secret_hash"]),
+            TableGovernance(
+                name="kernel_apicredential", grants=KERNEL_GRANTS, redact=["secret_hash"]
+            ),
         ]
 
     def __str__(self) -> str:
@@ -362,7 +407,8 @@ class AuditEvent(models.Model):
     occurred_at = models.DateTimeField(editable=False)
     schema_name = models.CharField(max_length=63, editable=False)
     table_name = models.CharField(max_length=63, editable=False)
-    row_id = models.CharField(max_length=64, null=True, editable=False)
+    # NULL, not "", is what the trigger writes when there is no row id / no correlation id.
+    row_id = models.CharField(max_length=64, null=True, editable=False)  # noqa: DJ001
     operation = models.CharField(max_length=16, editable=False)
     old_values = models.JSONField(null=True, editable=False)
     new_values = models.JSONField(null=True, editable=False)
@@ -370,10 +416,10 @@ class AuditEvent(models.Model):
     actor = models.CharField(max_length=200, editable=False)
     actor_user_id = models.UUIDField(null=True, editable=False)
     db_role = models.CharField(max_length=63, editable=False)
-    correlation_id = models.CharField(max_length=64, null=True, editable=False)
+    correlation_id = models.CharField(max_length=64, null=True, editable=False)  # noqa: DJ001
     txid = models.BigIntegerField(editable=False)
 
-    objects: TenantScopedManager[AuditEvent] = TenantScopedManager()
+    objects: ClassVar[TenantScopedManager[Any]] = TenantScopedManager()
 
     class Meta:
         db_table = 'kernel"."audit_events'

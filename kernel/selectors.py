@@ -18,7 +18,9 @@ def tenant_get_by_slug(*, slug: str) -> Tenant | None:
 
 def user_get_by_email(*, tenant_id: uuid.UUID, email: str) -> User | None:
     return (
-        User.objects.filter(tenant_id=tenant_id, email__iexact=email.strip(), deleted_at__isnull=True)
+        User.objects.filter(
+            tenant_id=tenant_id, email__iexact=email.strip(), deleted_at__isnull=True
+        )
         .order_by()
         .first()
     )
@@ -37,7 +39,9 @@ def permission_codes_for(*, user: User) -> set[str]:
     return set(codes)
 
 
-def session_is_active(*, tenant_id: uuid.UUID, session_id: uuid.UUID | str, user_id: uuid.UUID | str) -> bool:
+def session_is_active(
+    *, tenant_id: uuid.UUID, session_id: uuid.UUID | str, user_id: uuid.UUID | str
+) -> bool:
     return Session.objects.filter(
         tenant_id=tenant_id,
         pk=session_id,

@@ -79,7 +79,12 @@ def user_create(
 
 
 def role_create(
-    *, tenant: Tenant, actor: User | None, name: str, description: str = "", permissions: Iterable[str] = ()
+    *,
+    tenant: Tenant,
+    actor: User | None,
+    name: str,
+    description: str = "",
+    permissions: Iterable[str] = (),
 ) -> Role:
     try:
         with _kernel_context(tenant, actor):
@@ -107,7 +112,9 @@ def user_assign_role(*, tenant: Tenant, actor: User | None, user: User, role: Ro
     return link
 
 
-def canon_register(*, tenant: Tenant, actor: User | None, name: str, service_url: str = "") -> Canon:
+def canon_register(
+    *, tenant: Tenant, actor: User | None, name: str, service_url: str = ""
+) -> Canon:
     with _kernel_context(tenant, actor):
         return Canon.objects.create(tenant_id=tenant.id, name=name, service_url=service_url)
 
@@ -145,7 +152,9 @@ def api_credential_revoke(*, tenant: Tenant, actor: User | None, credential: Api
         )
 
 
-def session_open(*, user: User, ip_address: str | None, user_agent: str, lifetime_seconds: int) -> Session:
+def session_open(
+    *, user: User, ip_address: str | None, user_agent: str, lifetime_seconds: int
+) -> Session:
     with tenant_context(user.tenant_id, user_id=user.pk, using=[ALIAS]):
         User.objects.filter(pk=user.pk).update(last_login=timezone.now())
         return Session.objects.create(
@@ -159,7 +168,9 @@ def session_open(*, user: User, ip_address: str | None, user_agent: str, lifetim
 
 def session_revoke(*, tenant_id: uuid.UUID, session_id: uuid.UUID | str) -> None:
     with tenant_context(tenant_id, using=[ALIAS]):
-        Session.objects.filter(pk=session_id, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        Session.objects.filter(pk=session_id, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
 
 
 def event_record(*, tenant_id: uuid.UUID, type: str, payload: dict[str, object]) -> Event:

@@ -61,7 +61,9 @@ def committed(transactional_db: None) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[None]:
+def django_db_setup(
+    django_db_setup: None, django_db_blocker: pytest.FixtureRequest
+) -> Iterator[None]:
     yield
     # The runtime aliases keep persistent connections to the test database; close them so the
     # owner can drop it.

@@ -55,7 +55,9 @@ def ensure_roles(apps: Any, schema_editor: Any) -> None:
                 _role_ddl(r, "<password>", create=True).as_string(raw) for r in missing
             )
             raise CommandError(
-                MISSING_ROLE_PRIVILEGE.format(owner=owner, missing=", ".join(missing), sql=script + ";")
+                MISSING_ROLE_PRIVILEGE.format(
+                    owner=owner, missing=", ".join(missing), sql=script + ";"
+                )
             )
         for role, password_var in PLATFORM_ROLES.items():
             password = os.environ.get(password_var) or None

@@ -41,7 +41,9 @@ def split_table(db_table: str) -> tuple[str, str]:
 class _DeferredDdlConstraint(BaseConstraint):
     """A 'constraint' that is really DDL run after the table exists; validated by Postgres."""
 
-    def constraint_sql(self, model: type[Model] | None, schema_editor: Any) -> str | None:
+    def constraint_sql(  # type: ignore[override]  # None: nothing goes into CREATE TABLE
+        self, model: type[Model] | None, schema_editor: Any
+    ) -> str | None:
         # CREATE TABLE cannot carry policies, grants or triggers: run them once the migration's
         # tables exist (deferred SQL runs at the end of the schema editor block).
         schema_editor.deferred_sql.append(self.create_sql(model, schema_editor))
@@ -150,7 +152,10 @@ class TableGovernance(_DeferredDdlConstraint):
             f"DROP TRIGGER IF EXISTS {self.name}_{suffix} ON {table}"
             for suffix in ("audit", "append_only", "version", "touch", "tenant_immutable")
         ]
-        stmts += [f"DROP POLICY IF EXISTS {p} ON {table}" for p in ("tenant_isolation", "tenant_read", "append")]
+        stmts += [
+            f"DROP POLICY IF EXISTS {p} ON {table}"
+            for p in ("tenant_isolation", "tenant_read", "append")
+        ]
         if self.rls:
             stmts += [
                 f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY",
@@ -159,8 +164,8 @@ class TableGovernance(_DeferredDdlConstraint):
         stmts += [f"REVOKE ALL ON {table} FROM {role}" for role in self.grants]
         return ";\n".join(stmts)
 
-    def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
-        path, args, kwargs = super().deconstruct()
+    def deconstruct(self) -> tuple[str, Sequence[Any], dict[str, Any]]:
+        _path, args, kwargs = super().deconstruct()
         kwargs.update(
             grants={role: list(privs) for role, privs in self.grants.items()},
             rls=self.rls,
@@ -173,7 +178,9 @@ class TableGovernance(_DeferredDdlConstraint):
             ("append_only", False),
         ):
             if getattr(self, attr) != default:
-                kwargs[attr] = list(getattr(self, attr)) if attr == "redact" else getattr(self, attr)
+                kwargs[attr] = (
+                    list(getattr(self, attr)) if attr == "redact" else getattr(self, attr)
+                )
         return "aibos.db.governance.TableGovernance", args, kwargs
 
     def __eq__(self, other: object) -> bool:
@@ -192,9 +199,7 @@ class TenantForeignKey(_DeferredDdlConstraint):
     which is why the tenant must be part of the key.
     """
 
-    def __init__(
-        self, *, name: str, column: str, to: str, on_delete: str = "RESTRICT"
-    ) -> None:
+    def __init__(self, *, name: str, column: str, to: str, on_delete: str = "RESTRICT") -> None:
         if on_delete not in ("RESTRICT", "CASCADE", "NO ACTION"):
             raise ValueError(f"unsupported on_delete {on_delete!r}")
         self.column = column
@@ -219,8 +224,8 @@ class TenantForeignKey(_DeferredDdlConstraint):
         assert model is not None
         return f"ALTER TABLE {quoted_table(model._meta.db_table)} DROP CONSTRAINT IF EXISTS {self.name}"
 
-    def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
-        path, args, kwargs = super().deconstruct()
+    def deconstruct(self) -> tuple[str, Sequence[Any], dict[str, Any]]:
+        _path, args, kwargs = super().deconstruct()
         kwargs.update(column=self.column, to=self.to)
         if self.on_delete != "RESTRICT":
             kwargs["on_delete"] = self.on_delete
@@ -259,8 +264,8 @@ class TenantRegistryKey(_DeferredDdlConstraint):
         assert model is not None
         return f"ALTER TABLE {quoted_table(model._meta.db_table)} DROP CONSTRAINT IF EXISTS {self.name}"
 
-    def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
-        path, args, kwargs = super().deconstruct()
+    def deconstruct(self) -> tuple[str, Sequence[Any], dict[str, Any]]:
+        _path, args, kwargs = super().deconstruct()
         return "aibos.db.governance.TenantRegistryKey", args, kwargs
 
     def __eq__(self, other: object) -> bool:

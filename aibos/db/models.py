@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from django.contrib.postgres.functions import RandomUUID
 from django.db import models
@@ -19,7 +19,9 @@ _M = TypeVar("_M", bound=models.Model)
 class GovernedModel(models.Model):
     """UUID key and database-maintained timestamps (schema template §3.2)."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, db_default=RandomUUID(), editable=False)
+    id = models.UUIDField(
+        primary_key=True, default=uuid.uuid4, db_default=RandomUUID(), editable=False
+    )
     created_at = models.DateTimeField(db_default=Now(), editable=False)
     # Maintained by the kernel.touch_row() trigger on every UPDATE, whoever issues it.
     updated_at = models.DateTimeField(db_default=Now(), editable=False)
@@ -60,7 +62,7 @@ class TenantScopedManager(models.Manager[_M]):
 class TenantScopedModel(GovernedModel):
     tenant_id = models.UUIDField(editable=False)
 
-    objects: TenantScopedManager[Any] = TenantScopedManager()
+    objects: ClassVar[TenantScopedManager[Any]] = TenantScopedManager()
 
     class Meta:
         abstract = True

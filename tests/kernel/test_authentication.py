@@ -50,7 +50,13 @@ def test_admin_sign_in_names_the_tenant_and_lists_only_its_users(
     ],
 )
 def test_failed_sign_in_is_refused_and_recorded(
-    committed: None, client: Client, alice: User, charlie: User, tenant: str, email: str, password: str
+    committed: None,
+    client: Client,
+    alice: User,
+    charlie: User,
+    tenant: str,
+    email: str,
+    password: str,
 ) -> None:
     response = _login(client, tenant, email, password)
     assert response.status_code == 200
@@ -81,11 +87,15 @@ def test_logout_revokes_the_session_row(committed: None, client: Client, alice: 
 @pytest.fixture
 def issued(committed: None, tenant_a: Tenant, tenant_b: Tenant):  # type: ignore[no-untyped-def]
     canon = CanonFactory(tenant=tenant_a)
-    credential, token = services.api_credential_issue(tenant=tenant_a, actor=None, name="t", canon=canon)
+    credential, token = services.api_credential_issue(
+        tenant=tenant_a, actor=None, name="t", canon=canon
+    )
     return credential, token
 
 
-def test_api_credential_identifies_tenant_and_cell(client: Client, issued, tenant_a: Tenant) -> None:  # type: ignore[no-untyped-def]
+def test_api_credential_identifies_tenant_and_cell(
+    client: Client, issued, tenant_a: Tenant
+) -> None:  # type: ignore[no-untyped-def]
     credential, token = issued
     response = client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 200
@@ -101,7 +111,9 @@ def test_api_credential_secret_is_stored_hashed(issued, tenant_a: Tenant) -> Non
     assert credential.secret_hash == credentials.hash_secret(secret)
 
 
-def test_token_edited_to_name_another_tenant_is_refused(client: Client, issued, tenant_b: Tenant) -> None:  # type: ignore[no-untyped-def]
+def test_token_edited_to_name_another_tenant_is_refused(
+    client: Client, issued, tenant_b: Tenant
+) -> None:  # type: ignore[no-untyped-def]
     _, token = issued
     parsed = credentials.parse_token(token)
     forged = credentials.format_token(tenant_b.id, parsed.key_id, parsed.secret)
@@ -117,7 +129,9 @@ def test_malformed_token_is_a_clear_401(committed: None, client: Client, header:
     assert "Malformed API credential" in response.json()["detail"]
 
 
-def test_wrong_secret_and_revoked_credentials_are_refused(client: Client, issued, tenant_a: Tenant) -> None:  # type: ignore[no-untyped-def]
+def test_wrong_secret_and_revoked_credentials_are_refused(
+    client: Client, issued, tenant_a: Tenant
+) -> None:  # type: ignore[no-untyped-def]
     credential, token = issued
     wrong = token[:-4] + "AAAA"
     assert client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {wrong}").status_code == 401
@@ -125,7 +139,9 @@ def test_wrong_secret_and_revoked_credentials_are_refused(client: Client, issued
     assert client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
 
 
-def test_user_credential_acts_as_the_user(committed: None, client: Client, tenant_a: Tenant, alice: User) -> None:
+def test_user_credential_acts_as_the_user(
+    committed: None, client: Client, tenant_a: Tenant, alice: User
+) -> None:
     _, token = services.api_credential_issue(tenant=tenant_a, actor=alice, name="mine", user=alice)
     body = client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {token}").json()
     assert body["actor"] == f"user:{alice.pk}"

@@ -54,7 +54,9 @@ def test_bulk_and_queryset_update_are_audited_row_by_row(tenant_a: Tenant) -> No
 
 
 @pytest.mark.django_db(databases="__all__", transaction=True)
-def test_raw_sql_writes_are_audited_with_the_database_role(committed: None, tenant_a: Tenant) -> None:
+def test_raw_sql_writes_are_audited_with_the_database_role(
+    committed: None, tenant_a: Tenant
+) -> None:
     # Committed: the finance connection writes the audit rows, the kernel connection reads them.
     with tenant_context(tenant_a.id), connections["finance"].cursor() as cur:
         cur.execute(
@@ -96,7 +98,9 @@ def test_audit_rows_are_tenant_scoped(tenant_a: Tenant, tenant_b: Tenant) -> Non
     RoleFactory(tenant=tenant_b)
     with tenant_context(tenant_a.id):
         tenants_seen = set(AuditEvent.objects.values_list("tenant_id", flat=True))
-        raw_seen = {r[0] for r in fetchall("kernel", "SELECT DISTINCT tenant_id FROM kernel.audit_events")}
+        raw_seen = {
+            r[0] for r in fetchall("kernel", "SELECT DISTINCT tenant_id FROM kernel.audit_events")
+        }
     assert tenants_seen == raw_seen == {tenant_a.id}
 
 
@@ -135,4 +139,6 @@ def test_a_rolled_back_change_leaves_no_audit_row(tenant_a: Tenant) -> None:
     with pytest.raises(Boom), tenant_context(tenant_a.id):
         Role.objects.create(name="doomed")
         raise Boom
-    assert [e for e in _events(tenant_a, "roles") if e.new_values and e.new_values["name"] == "doomed"] == []
+    assert [
+        e for e in _events(tenant_a, "roles") if e.new_values and e.new_values["name"] == "doomed"
+    ] == []

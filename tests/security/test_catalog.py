@@ -103,7 +103,12 @@ def test_tenant_policies_are_the_single_inlinable_fail_closed_predicate() -> Non
             continue
         assert len(policies) == 1, table
         policyname, cmd, permissive, roles, qual, with_check = policies[0]
-        assert (policyname, cmd, permissive, roles) == ("tenant_isolation", "ALL", "PERMISSIVE", ["public"])
+        assert (policyname, cmd, permissive, roles) == (
+            "tenant_isolation",
+            "ALL",
+            "PERMISSIVE",
+            ["public"],
+        )
         # Postgres prints the expression back normalized; compare on the essentials.
         for expr in (qual, with_check):
             assert "current_setting('app.tenant_id'::text, true)" in expr, table

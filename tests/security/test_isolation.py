@@ -32,7 +32,9 @@ def test_orm_without_tenant_context_raises_never_returns_all(alice: User, charli
     # Base-manager paths too: Django uses the base manager for these.
     with tenant_context(alice.tenant_id):
         link = services.user_assign_role(
-            tenant=Tenant.objects.get(pk=alice.tenant_id), actor=None, user=alice,
+            tenant=Tenant.objects.get(pk=alice.tenant_id),
+            actor=None,
+            user=alice,
             role=RoleFactory(tenant=Tenant.objects.get(pk=alice.tenant_id)),
         )
         link = UserRole.objects.get(pk=link.pk)
@@ -58,12 +60,11 @@ def test_tenant_a_never_sees_tenant_b(alice: User, bob: User, charlie: User) -> 
 
 
 def test_tenant_a_cannot_update_or_delete_tenant_b_rows(alice: User, charlie: User) -> None:
-    with tenant_context(alice.tenant_id):
-        with connections["kernel"].cursor() as cur:
-            cur.execute("UPDATE kernel.users SET full_name = 'pwned' WHERE id = %s", [charlie.pk])
-            assert cur.rowcount == 0
-            cur.execute("DELETE FROM kernel.users WHERE id = %s", [charlie.pk])
-            assert cur.rowcount == 0
+    with tenant_context(alice.tenant_id), connections["kernel"].cursor() as cur:
+        cur.execute("UPDATE kernel.users SET full_name = 'pwned' WHERE id = %s", [charlie.pk])
+        assert cur.rowcount == 0
+        cur.execute("DELETE FROM kernel.users WHERE id = %s", [charlie.pk])
+        assert cur.rowcount == 0
     with tenant_context(charlie.tenant_id):
         charlie_now = User.objects.get(pk=charlie.pk)
     assert charlie_now.full_name != "pwned"
@@ -85,7 +86,9 @@ def test_prefetch_and_fk_access_are_scoped(tenant_a: Tenant, tenant_b: Tenant) -
         assert link.role.pk == role_a.pk
 
 
-def test_insert_with_another_tenants_id_is_refused_by_the_database(alice: User, charlie: User) -> None:
+def test_insert_with_another_tenants_id_is_refused_by_the_database(
+    alice: User, charlie: User
+) -> None:
     with tenant_context(alice.tenant_id), pytest.raises(ProgrammingError) as exc:
         with transaction.atomic(using="kernel"), connections["kernel"].cursor() as cur:
             cur.execute(
@@ -132,7 +135,10 @@ def test_composite_key_to_another_tenants_row_fails_exactly_like_a_missing_row(
     assert other_tenants.__cause__.diag.constraint_name == missing.__cause__.diag.constraint_name  # type: ignore[union-attr]
     assert other_tenants.__cause__.diag.constraint_name == "kernel_userrole_role_fk"  # type: ignore[union-attr]
     # Same message shape, differing only in the (caller-supplied) id.
-    assert str(other_tenants).replace(str(role_b.pk), "?") .split("DETAIL")[0] == str(missing).split("DETAIL")[0]
+    assert (
+        str(other_tenants).replace(str(role_b.pk), "?").split("DETAIL")[0]
+        == str(missing).split("DETAIL")[0]
+    )
 
 
 def test_kernel_role_cannot_read_finance_and_finance_role_cannot_read_kernel(
@@ -161,7 +167,9 @@ def test_kernel_role_cannot_read_finance_and_finance_role_cannot_read_kernel(
     ],
 )
 @pytest.mark.parametrize("alias", ["config", "kernel", "finance"])
-def test_config_is_read_only_for_every_runtime_role(tenant_a: Tenant, alias: str, statement: str) -> None:
+def test_config_is_read_only_for_every_runtime_role(
+    tenant_a: Tenant, alias: str, statement: str
+) -> None:
     with tenant_context(tenant_a.id):
         with pytest.raises(ProgrammingError) as exc, transaction.atomic(using=alias):
             fetchall(alias, statement + " RETURNING 1", [tenant_a.id])

@@ -23,7 +23,9 @@ def cell_token(committed: None, tenant_a: Tenant) -> str:
     return token
 
 
-def test_request_leaves_no_tenant_variable_on_any_connection(cell_token: str, client: Client) -> None:
+def test_request_leaves_no_tenant_variable_on_any_connection(
+    cell_token: str, client: Client
+) -> None:
     response = client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {cell_token}")
     assert response.status_code == 200
     for alias in ("kernel", "finance", "config"):
@@ -32,17 +34,24 @@ def test_request_leaves_no_tenant_variable_on_any_connection(cell_token: str, cl
         assert not conn.in_atomic_block
         # Same server connection the request used (persistent): the variables are gone.
         for guc in ("app.tenant_id", "app.user_id", "app.actor", "app.correlation_id"):
-            assert scalar(alias, f"SELECT current_setting('{guc}', true)") in ("", None), (alias, guc)
+            assert scalar(alias, f"SELECT current_setting('{guc}', true)") in ("", None), (
+                alias,
+                guc,
+            )
 
 
 def test_requests_never_touch_the_owner_connection(cell_token: str, client: Client) -> None:
     with CaptureQueriesContext(connections["default"]) as owner_queries:
-        assert client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {cell_token}").status_code == 200
+        assert (
+            client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {cell_token}").status_code == 200
+        )
     assert len(owner_queries) == 0
 
 
 @pytest.mark.urls("tests.security.urls_rollback")
-def test_an_error_response_rolls_back_what_the_view_wrote(cell_token: str, client: Client, tenant_a: Tenant) -> None:
+def test_an_error_response_rolls_back_what_the_view_wrote(
+    cell_token: str, client: Client, tenant_a: Tenant
+) -> None:
     auth = {"HTTP_AUTHORIZATION": f"Bearer {cell_token}"}
     assert client.post("/reject/", **auth).status_code == 400
     assert client.post("/accept/", **auth).status_code == 201
@@ -56,11 +65,15 @@ def test_correlation_id_is_echoed_and_recorded(cell_token: str, client: Client) 
     )
     assert response["X-Correlation-ID"] == "trace-42"
     assert response.json()["correlation_id"] == "trace-42"
-    bad = client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {cell_token}", HTTP_X_CORRELATION_ID="x" * 500)
+    bad = client.get(
+        "/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {cell_token}", HTTP_X_CORRELATION_ID="x" * 500
+    )
     assert bad["X-Correlation-ID"] != "x" * 500
 
 
-def test_anonymous_request_runs_without_tenant(committed: None, client: Client, alice: User) -> None:
+def test_anonymous_request_runs_without_tenant(
+    committed: None, client: Client, alice: User
+) -> None:
     assert client.get("/healthz").status_code == 200
     response = client.get("/api/v1/me/")
     assert response.status_code in (401, 403)

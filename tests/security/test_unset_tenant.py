@@ -22,25 +22,67 @@ def _populate_every_tenant_table() -> None:
     with a non-superuser owner too). A new table without a row here fails the test below."""
     t = str(TENANT)
     statements = [
-        ("INSERT INTO kernel.tenants (id, name, slug, status, plan) VALUES (%s, 'A', 'a', 'active', 'free')", [t]),
-        ("INSERT INTO kernel.users (id, tenant_id, email, password, full_name, is_active, is_staff, is_superuser)"
-         " VALUES ('00000000-0000-4000-8000-0000000000b1', %s, 'a@a.test', '!', '', true, false, false)", [t]),
-        ("INSERT INTO kernel.roles (id, tenant_id, name, description) VALUES ('00000000-0000-4000-8000-0000000000c1', %s, 'r', '')", [t]),
-        ("INSERT INTO kernel.role_permissions (tenant_id, role_id, permission_id)"
-         " SELECT %s, '00000000-0000-4000-8000-0000000000c1', id FROM kernel.permissions LIMIT 1", [t]),
-        ("INSERT INTO kernel.user_roles (tenant_id, user_id, role_id) VALUES (%s, '00000000-0000-4000-8000-0000000000b1', '00000000-0000-4000-8000-0000000000c1')", [t]),
-        ("INSERT INTO kernel.sessions (tenant_id, user_id, expires_at, user_agent) VALUES (%s, '00000000-0000-4000-8000-0000000000b1', now() + interval '1 hour', '')", [t]),
-        ("INSERT INTO kernel.canons (id, tenant_id, name, service_url, is_active) VALUES ('00000000-0000-4000-8000-0000000000d1', %s, 'c', '', true)", [t]),
-        ("INSERT INTO kernel.routes (tenant_id, canon_id, method, path, is_active) VALUES (%s, '00000000-0000-4000-8000-0000000000d1', 'GET', '/x', true)", [t]),
-        ("INSERT INTO kernel.events (tenant_id, type, payload, correlation_id) VALUES (%s, 't', '{}', '')", [t]),
-        ("INSERT INTO kernel.api_credentials (tenant_id, name, key_id, secret_hash, canon_id) VALUES (%s, 'k', 'k1', 'h', '00000000-0000-4000-8000-0000000000d1')", [t]),
-        ("INSERT INTO finance.companies (tenant_id, code, name, base_currency) VALUES (%s, 'C', 'C', 'USD')", [t]),
-        ("INSERT INTO config.provider_profiles (id, name, provider, capabilities) VALUES ('00000000-0000-4000-8000-0000000000e1', 'p', 'pg', '{}')", []),
+        (
+            "INSERT INTO kernel.tenants (id, name, slug, status, plan) VALUES (%s, 'A', 'a', 'active', 'free')",
+            [t],
+        ),
+        (
+            "INSERT INTO kernel.users (id, tenant_id, email, password, full_name, is_active, is_staff, is_superuser)"
+            " VALUES ('00000000-0000-4000-8000-0000000000b1', %s, 'a@a.test', '!', '', true, false, false)",
+            [t],
+        ),
+        (
+            "INSERT INTO kernel.roles (id, tenant_id, name, description) VALUES ('00000000-0000-4000-8000-0000000000c1', %s, 'r', '')",
+            [t],
+        ),
+        (
+            "INSERT INTO kernel.role_permissions (tenant_id, role_id, permission_id)"
+            " SELECT %s, '00000000-0000-4000-8000-0000000000c1', id FROM kernel.permissions LIMIT 1",
+            [t],
+        ),
+        (
+            "INSERT INTO kernel.user_roles (tenant_id, user_id, role_id) VALUES (%s, '00000000-0000-4000-8000-0000000000b1', '00000000-0000-4000-8000-0000000000c1')",
+            [t],
+        ),
+        (
+            "INSERT INTO kernel.sessions (tenant_id, user_id, expires_at, user_agent) VALUES (%s, '00000000-0000-4000-8000-0000000000b1', now() + interval '1 hour', '')",
+            [t],
+        ),
+        (
+            "INSERT INTO kernel.canons (id, tenant_id, name, service_url, is_active) VALUES ('00000000-0000-4000-8000-0000000000d1', %s, 'c', '', true)",
+            [t],
+        ),
+        (
+            "INSERT INTO kernel.routes (tenant_id, canon_id, method, path, is_active) VALUES (%s, '00000000-0000-4000-8000-0000000000d1', 'GET', '/x', true)",
+            [t],
+        ),
+        (
+            "INSERT INTO kernel.events (tenant_id, type, payload, correlation_id) VALUES (%s, 't', '{}', '')",
+            [t],
+        ),
+        (
+            "INSERT INTO kernel.api_credentials (tenant_id, name, key_id, secret_hash, canon_id) VALUES (%s, 'k', 'k1', 'h', '00000000-0000-4000-8000-0000000000d1')",
+            [t],
+        ),
+        (
+            "INSERT INTO finance.companies (tenant_id, code, name, base_currency) VALUES (%s, 'C', 'C', 'USD')",
+            [t],
+        ),
+        (
+            "INSERT INTO config.provider_profiles (id, name, provider, capabilities) VALUES ('00000000-0000-4000-8000-0000000000e1', 'p', 'pg', '{}')",
+            [],
+        ),
         ("INSERT INTO config.settings (tenant_id, key, value) VALUES (%s, 'k', '1')", [t]),
-        ("INSERT INTO config.policies (tenant_id, name, document, is_active) VALUES (%s, 'p', '{}', true)", [t]),
+        (
+            "INSERT INTO config.policies (tenant_id, name, document, is_active) VALUES (%s, 'p', '{}', true)",
+            [t],
+        ),
         ("INSERT INTO config.features (tenant_id, key, enabled) VALUES (%s, 'f', true)", [t]),
-        ("INSERT INTO config.selection_rules (tenant_id, name, priority, condition, provider_profile_id)"
-         " VALUES (%s, 's', 1, '{}', '00000000-0000-4000-8000-0000000000e1')", [t]),
+        (
+            "INSERT INTO config.selection_rules (tenant_id, name, priority, condition, provider_profile_id)"
+            " VALUES (%s, 's', 1, '{}', '00000000-0000-4000-8000-0000000000e1')",
+            [t],
+        ),
     ]
     with transaction.atomic(using="default"), connections["default"].cursor() as cur:
         cur.execute("SELECT set_config('app.tenant_id', %s, true)", [t])

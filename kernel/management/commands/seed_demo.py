@@ -14,7 +14,7 @@ from kernel.models import ApiCredential, Canon, Role, Tenant, User
 
 DEMO_PASSWORD = "fabric-demo-2026"
 
-TENANTS = [
+TENANTS: list[dict[str, Any]] = [
     {
         "slug": "acme",
         "name": "Acme Holdings",
@@ -33,7 +33,10 @@ TENANTS = [
 ]
 
 ROLES = {
-    "tenant.admin": ("Administers the tenant", ["kernel.view_user", "kernel.change_user", "kernel.view_role"]),
+    "tenant.admin": (
+        "Administers the tenant",
+        ["kernel.view_user", "kernel.change_user", "kernel.view_role"],
+    ),
     "finance.approver.l1": ("First-level payment approver", ["finance.view_company"]),
     "finance.approver.l2": ("Second-level payment approver", ["finance.view_company"]),
     "finance.cfo": ("Chief financial officer", ["finance.view_company", "finance.change_company"]),
@@ -63,7 +66,11 @@ class Command(BaseCommand):
             for name, (description, perms) in ROLES.items():
                 if name not in roles:
                     roles[name] = services.role_create(
-                        tenant=tenant, actor=None, name=name, description=description, permissions=perms
+                        tenant=tenant,
+                        actor=None,
+                        name=name,
+                        description=description,
+                        permissions=perms,
                     )
             first_user = None
             for email, full_name, is_admin in spec["users"]:
@@ -92,7 +99,9 @@ class Command(BaseCommand):
                 _, token = services.api_credential_issue(
                     tenant=tenant, actor=None, name="payments-cell demo key", canon=canon
                 )
-                self.stdout.write(f"{tenant.slug}: API token for payments-cell (shown once): {token}")
+                self.stdout.write(
+                    f"{tenant.slug}: API token for payments-cell (shown once): {token}"
+                )
             code, name, currency = spec["company"]
             if not Company.objects.filter(code=code).exists():
                 company_create(tenant_id=tenant.id, code=code, name=name, base_currency=currency)

@@ -1,0 +1,57 @@
+# AI-BOS Data Fabric — developer commands. `make help` lists them.
+# With DATABASE_URL unset, everything runs against an embedded PostgreSQL in .pgdata/.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+export DJANGO_DEBUG ?= 1
+
+.DEFAULT_GOAL := help
+.PHONY: help install run migrate seed test lint format typecheck pytest bench db-stop clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install pinned dependencies
+
+run: install migrate seed ## Migrate, seed the demo tenants and serve on 127.0.0.1:8000
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+migrate: install ## Deploy schemas, roles, tables, grants, RLS and triggers
+	$(BIN)/python manage.py migrate --no-input
+
+seed: install ## Create the demo tenants (idempotent)
+	$(BIN)/python manage.py seed_demo
+
+test: lint typecheck pytest ## Lint, type-check and run the whole test suite
+
+lint: install ## ruff lint + format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install ## Apply ruff fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: install ## mypy with django-stubs
+	# The stubs plugin imports settings; a placeholder URL keeps it from starting a database.
+	DATABASE_URL=postgres://typecheck@127.0.0.1:1/none $(BIN)/mypy aibos kernel config finance
+
+pytest: install ## Run the test suite only
+	$(BIN)/pytest
+
+bench: install ## Run the benchmarks (prints figures; see docs/benchmarks.md)
+	DJANGO_SETTINGS_MODULE=aibos.settings $(BIN)/python bench/rls_overhead.py
+
+db-stop: install ## Stop the embedded PostgreSQL (if running)
+	$(BIN)/python -c "from pathlib import Path; from aibos.embedded_postgres import stop_embedded; stop_embedded(Path('.pgdata').resolve())"
+
+clean: ## Remove the virtualenv (keeps .pgdata)
+	rm -rf $(VENV)

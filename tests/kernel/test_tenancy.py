@@ -1,0 +1,65 @@
+"""The tenant context: transaction-local, restored when nested, explicit everywhere."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.db import connections
+
+from aibos.tenancy import current_context, tenant_context
+from kernel.models import Tenant
+from tests.security.helpers import scalar
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+def _tenant_var(alias: str = "kernel") -> str | None:
+    return scalar(alias, "SELECT current_setting('app.tenant_id', true)")
+
+
+def test_nested_context_restores_previous_values_when_it_ends(tenant_a: Tenant) -> None:
+    # The test itself runs in an outer transaction on every alias, so the context is nested.
+    assert connections["kernel"].in_atomic_block
+    before = _tenant_var()
+    with tenant_context(tenant_a.id, actor="outer"):
+        assert _tenant_var() == str(tenant_a.id)
+        with tenant_context(tenant_a.id, actor="inner"):
+            assert scalar("kernel", "SELECT current_setting('app.actor', true)") == "inner"
+        assert scalar("kernel", "SELECT current_setting('app.actor', true)") == "outer"
+    assert _tenant_var() in (before, "", None)
+    assert current_context() is None
+
+
+def test_nested_context_inherits_actor_and_correlation(tenant_a: Tenant) -> None:
+    with (
+        tenant_context(tenant_a.id, actor="svc", correlation_id="c-1"),
+        tenant_context(tenant_a.id, using=["finance"]) as inner,
+    ):
+        assert (inner.actor, inner.correlation_id) == ("svc", "c-1")
+
+
+def test_context_only_touches_the_aliases_it_names(tenant_a: Tenant) -> None:
+    with tenant_context(tenant_a.id, using=["finance"]):
+        assert _tenant_var("finance") == str(tenant_a.id)
+        assert _tenant_var("kernel") in ("", None)
+
+
+def test_unknown_alias_is_refused(tenant_a: Tenant) -> None:
+    with (
+        pytest.raises(ValueError, match="runtime aliases"),
+        tenant_context(tenant_a.id, using=["default"]),
+    ):
+        pass
+
+
+def test_seed_demo_is_idempotent() -> None:
+    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", verbosity=0)
+    tenants = Tenant.objects.filter(slug__in=["acme", "globex"]).order_by("slug")
+    assert [t.slug for t in tenants] == ["acme", "globex"]
+    from kernel.models import User
+
+    with tenant_context(tenants[0].id):
+        assert User.objects.count() == 2
+    with tenant_context(tenants[1].id):
+        assert User.objects.count() == 1

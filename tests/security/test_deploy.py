@@ -1,0 +1,49 @@
+"""Deploy-time behaviour: role creation and its clear failure when the owner may not."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from django.core.management.base import CommandError
+from django.db import connections
+
+from aibos.db import bootstrap
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+def test_migrating_without_createrole_stops_with_the_sql_to_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The kernel runtime role cannot create roles: use it as a stand-in for a restricted owner.
+    monkeypatch.setattr(
+        bootstrap, "PLATFORM_ROLES", {**bootstrap.PLATFORM_ROLES, "aibos_missing_role": "UNSET_VAR"}
+    )
+    editor = SimpleNamespace(connection=connections["kernel"])
+    with pytest.raises(CommandError) as exc:
+        bootstrap.ensure_roles(None, editor)
+    message = str(exc.value)
+    assert "aibos_missing_role" in message
+    assert (
+        'CREATE ROLE "aibos_missing_role" LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE '
+        "NOREPLICATION PASSWORD '<password>';" in message
+    )
+    # Roles that exist are not in the script.
+    assert '"aibos_kernel_role"' not in message
+
+
+def test_ensure_roles_is_idempotent_and_narrows_widened_roles() -> None:
+    with connections["default"].cursor() as cur:
+        cur.execute("ALTER ROLE aibos_readonly CREATEDB")
+    bootstrap.ensure_roles(None, SimpleNamespace(connection=connections["default"]))
+    with connections["default"].cursor() as cur:
+        cur.execute("SELECT rolcreatedb FROM pg_roles WHERE rolname = 'aibos_readonly'")
+        assert cur.fetchone() == (False,)
+
+
+def test_models_and_migrations_agree() -> None:
+    """Governance lives on the models; a change without its migration would not be deployed."""
+    from django.core.management import call_command
+
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
