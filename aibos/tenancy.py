@@ -68,18 +68,21 @@ def _as_uuid(value: uuid.UUID | str) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
-def _apply(alias: str, values: dict[str, str]) -> dict[str, str]:
-    """Set the variables transaction-locally on `alias`; return what they were before."""
+_SET_SQL = "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in _GUCS)
+_READ_SQL = "SELECT " + ", ".join(f"current_setting('{g}', true)" for g in _GUCS)
+
+
+def _apply(alias: str, values: dict[str, str], *, keep_previous: bool = False) -> dict[str, str]:
+    """Set the variables transaction-locally on `alias` (one statement); with `keep_previous`,
+    first read what they were (one more statement) and return it."""
+    previous: dict[str, str] = {}
     with connections[alias].cursor() as cur:
-        cur.execute(
-            "SELECT "
-            + ", ".join(f"current_setting('{g}', true)" for g in _GUCS)
-            + ", "
-            + ", ".join("set_config(%s, %s, true)" for _ in _GUCS),
-            [arg for g in _GUCS for arg in (g, values[g])],
-        )
-        row = cur.fetchone()
-    return {g: row[i] or "" for i, g in enumerate(_GUCS)}
+        if keep_previous:
+            cur.execute(_READ_SQL)
+            row = cur.fetchone()
+            previous = {g: row[i] or "" for i, g in enumerate(_GUCS)}
+        cur.execute(_SET_SQL, [arg for g in _GUCS for arg in (g, values[g])])
+    return previous
 
 
 @contextmanager
@@ -127,7 +130,7 @@ def tenant_context(
             for alias in aliases:
                 nested = connections[alias].in_atomic_block
                 stack.enter_context(transaction.atomic(using=alias))
-                previous = _apply(alias, values)
+                previous = _apply(alias, values, keep_previous=nested)
                 if nested:
                     stack.push(_restorer(alias, previous))
             yield ctx
