@@ -65,6 +65,9 @@ class TableGovernance(_DeferredDdlConstraint):
     - ``redact``: columns whose values never reach the audit log (password hashes, secrets).
     - ``versioned``: the database bumps ``version`` on every update.
     - ``append_only``: UPDATE and DELETE are refused by a trigger, for every role.
+    - ``predicate``: the tenant predicate of the policies. It is written into the migration, so
+      changing :data:`TENANT_PREDICATE` produces a migration that re-creates every policy
+      instead of silently diverging between old and new databases.
     """
 
     def __init__(
@@ -78,6 +81,7 @@ class TableGovernance(_DeferredDdlConstraint):
         versioned: bool = False,
         touch: bool = True,
         append_only: bool = False,
+        predicate: str = TENANT_PREDICATE,
     ) -> None:
         if rls is not None and rls not in RLS_CHOICES:
             raise ValueError(f"rls must be one of {RLS_CHOICES} or None, got {rls!r}")
@@ -88,6 +92,7 @@ class TableGovernance(_DeferredDdlConstraint):
         self.versioned = versioned
         self.touch = touch
         self.append_only = append_only
+        self.predicate = predicate
         super().__init__(name=name)
 
     def _statements(self, table: str) -> list[str]:
@@ -103,7 +108,7 @@ class TableGovernance(_DeferredDdlConstraint):
         if self.rls == RLS_TENANT:
             stmts.append(
                 f"CREATE POLICY tenant_isolation ON {table} AS PERMISSIVE FOR ALL TO PUBLIC "
-                f"USING ({TENANT_PREDICATE}) WITH CHECK ({TENANT_PREDICATE})"
+                f"USING ({self.predicate}) WITH CHECK ({self.predicate})"
             )
             stmts.append(
                 f"CREATE TRIGGER {self.name}_tenant_immutable BEFORE UPDATE OF tenant_id ON {table} "
@@ -112,7 +117,7 @@ class TableGovernance(_DeferredDdlConstraint):
         elif self.rls == RLS_AUDIT_LOG:
             stmts += [
                 f"CREATE POLICY tenant_read ON {table} AS PERMISSIVE FOR SELECT TO PUBLIC "
-                f"USING ({TENANT_PREDICATE})",
+                f"USING ({self.predicate})",
                 # Only kernel.audit_capture (SECURITY DEFINER, owned by the owner) inserts: the
                 # runtime roles have no INSERT privilege on the table.
                 f"CREATE POLICY append ON {table} AS PERMISSIVE FOR INSERT TO PUBLIC "
@@ -171,6 +176,8 @@ class TableGovernance(_DeferredDdlConstraint):
             rls=self.rls,
             audit=self.audit,
         )
+        if self.rls is not None:
+            kwargs["predicate"] = self.predicate
         for attr, default in (
             ("redact", ()),
             ("versioned", False),
