@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 
 
@@ -13,6 +14,9 @@ class GovernedModelAdmin(admin.ModelAdmin):
     transaction, whoever makes them; Django's LogEntry (a table without tenant_id) is not used.
     Querysets go through the tenant-scoped manager, so the admin shows the signed-in tenant only.
     """
+
+    # A URL typed without a scheme is https (Django 6's default, chosen now).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def log_addition(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
         return None

@@ -1,10 +1,14 @@
 from django.contrib import admin
+from django.contrib.auth.models import Group
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
 from kernel.auth import TenantAdminAuthenticationForm
 
 admin.site.login_form = TenantAdminAuthenticationForm
+admin.site.site_url = None  # the admin is the only UI so far
+# Django's Group model lives in `public` without tenant_id; roles (kernel.roles) replace it.
+admin.site.unregister(Group)
 admin.site.site_header = "AI-BOS Data Fabric"
 admin.site.site_title = "AI-BOS Data Fabric"
 

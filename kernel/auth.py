@@ -59,6 +59,7 @@ class TenantCredentialBackend:
             services.event_record(
                 tenant_id=found.id,
                 type=EVENT_LOGIN_SUCCEEDED if ok else EVENT_LOGIN_FAILED,
+                actor=f"user:{user.pk}" if ok and user else "anonymous:sign-in",
                 payload={
                     "email": username.strip().lower(),
                     "user_id": str(user.pk) if user else None,
@@ -83,12 +84,17 @@ class TenantCredentialBackend:
 class TenantAdminAuthenticationForm(AdminAuthenticationForm):
     """The admin sign-in form with the tenant's slug in front of email and password."""
 
-    tenant = forms.SlugField(label="Tenant", max_length=63)
+    tenant = forms.SlugField(
+        label="Tenant",
+        max_length=63,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocapitalize": "none"}),
+    )
     field_order = ["tenant", "username", "password"]
 
     def __init__(self, request: HttpRequest | None = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(request, *args, **kwargs)
         self.fields["username"].label = "Email"
+        self.fields["username"].widget.attrs.pop("autofocus", None)
         self.order_fields(self.field_order)
 
     def clean(self) -> dict[str, Any]:

@@ -173,8 +173,10 @@ def session_revoke(*, tenant_id: uuid.UUID, session_id: uuid.UUID | str) -> None
         )
 
 
-def event_record(*, tenant_id: uuid.UUID, type: str, payload: dict[str, object]) -> Event:
-    with tenant_context(tenant_id, using=[ALIAS]) as ctx:
+def event_record(
+    *, tenant_id: uuid.UUID, type: str, payload: dict[str, object], actor: str | None = None
+) -> Event:
+    with tenant_context(tenant_id, actor=actor, using=[ALIAS]) as ctx:
         return Event.objects.create(
             tenant_id=tenant_id, type=type, payload=payload, correlation_id=ctx.correlation_id
         )
