@@ -8,8 +8,13 @@ the test runner and management commands share it; ``make db-stop`` stops it.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
+
+# pgserver asks platformdirs for a runtime directory that headless machines do not have; the
+# warning is noise on every command.
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
 EMBEDDED_DB_NAME = "aibos"
 EMBEDDED_SUPERUSER = "postgres"
@@ -36,7 +41,11 @@ def embedded_database_settings(data_dir: Path) -> dict[str, Any]:
 
 
 def stop_embedded(data_dir: Path) -> None:
+    """Stop the cluster in `data_dir` if it is running (fast shutdown)."""
+    if not (data_dir / "postmaster.pid").exists():
+        return
     import pgserver
+    from pgserver._commands import pg_ctl  # pinned pgserver==0.1.4; no public stop API
 
-    if (data_dir / "postmaster.pid").exists():
-        pgserver.get_server(data_dir, cleanup_mode="stop").cleanup()
+    server = pgserver.get_server(data_dir, cleanup_mode=None)
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir, user=server.system_user)
