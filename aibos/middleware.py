@@ -104,8 +104,13 @@ class TenantContextMiddleware:
         tenant_id, user_id = session.get(SESSION_TENANT_KEY), session.get(SESSION_KEY)
         if not (tenant_id and user_id and session.get(SESSION_ID_KEY)):
             return None
-        user = uuid.UUID(str(user_id))
-        return Principal(tenant_id=uuid.UUID(tenant_id), user_id=user, actor=f"user:{user}")
+        try:
+            user, tenant = uuid.UUID(str(user_id)), uuid.UUID(str(tenant_id))
+        except ValueError:
+            # A cookie from another version of the app: start over rather than fail.
+            session.flush()
+            return None
+        return Principal(tenant_id=tenant, user_id=user, actor=f"user:{user}")
 
     @staticmethod
     def _session_live(request: HttpRequest, principal: Principal) -> bool:

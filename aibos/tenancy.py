@@ -47,6 +47,8 @@ class TenantContext:
     user_id: uuid.UUID | None
     actor: str
     correlation_id: str
+    # The aliases whose transaction carries these values.
+    aliases: frozenset[str] = frozenset()
 
 
 _current: ContextVar[TenantContext | None] = ContextVar("aibos_tenant_context", default=None)
@@ -117,6 +119,7 @@ def tenant_context(
         user_id=user,
         actor=actor or (f"user:{user}" if user else ""),
         correlation_id=correlation_id or str(uuid.uuid4()),
+        aliases=frozenset(aliases) | (active.aliases if active else frozenset()),
     )
     values = {
         GUC_TENANT: str(tenant),
@@ -130,12 +133,23 @@ def tenant_context(
             for alias in aliases:
                 nested = connections[alias].in_atomic_block
                 stack.enter_context(transaction.atomic(using=alias))
+                if active is not None and alias in active.aliases and _same_values(active, ctx):
+                    continue  # the enclosing transaction already carries exactly these values
                 previous = _apply(alias, values, keep_previous=nested)
                 if nested:
                     stack.push(_restorer(alias, previous))
             yield ctx
     finally:
         _current.reset(token)
+
+
+def _same_values(a: TenantContext, b: TenantContext) -> bool:
+    return (a.tenant_id, a.user_id, a.actor, a.correlation_id) == (
+        b.tenant_id,
+        b.user_id,
+        b.actor,
+        b.correlation_id,
+    )
 
 
 def _restorer(alias: str, previous: dict[str, str]) -> Callable[..., bool]:

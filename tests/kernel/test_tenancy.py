@@ -63,3 +63,21 @@ def test_seed_demo_is_idempotent() -> None:
         assert User.objects.count() == 2
     with tenant_context(tenants[1].id):
         assert User.objects.count() == 1
+
+
+def test_nested_unit_of_work_with_the_same_values_costs_no_extra_statement(
+    tenant_a: Tenant,
+) -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    with tenant_context(tenant_a.id, actor="svc", correlation_id="c-2"):
+        with CaptureQueriesContext(connections["kernel"]) as queries, tenant_context(tenant_a.id):
+            pass
+        assert not [q for q in queries.captured_queries if "set_config" in q["sql"]]
+        with (
+            CaptureQueriesContext(connections["kernel"]) as queries,
+            tenant_context(tenant_a.id, actor="other"),
+        ):
+            assert scalar("kernel", "SELECT current_setting('app.actor', true)") == "other"
+        assert [q for q in queries.captured_queries if "set_config" in q["sql"]]
+        assert scalar("kernel", "SELECT current_setting('app.actor', true)") == "svc"

@@ -76,4 +76,5 @@ def test_anonymous_request_runs_without_tenant(
 ) -> None:
     assert client.get("/healthz").status_code == 200
     response = client.get("/api/v1/me/")
-    assert response.status_code in (401, 403)
+    assert response.status_code == 401
+    assert response.json()["detail"] == "Authentication credentials were not provided."
