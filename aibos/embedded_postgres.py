@@ -45,7 +45,8 @@ def stop_embedded(data_dir: Path) -> None:
     if not (data_dir / "postmaster.pid").exists():
         return
     import pgserver
-    from pgserver._commands import pg_ctl  # pinned pgserver==0.1.4; no public stop API
+    # pgserver==0.1.4 has no public stop API; its pg_ctl wrapper runs as the right OS user.
+    from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
 
     server = pgserver.get_server(data_dir, cleanup_mode=None)
     pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir, user=server.system_user)

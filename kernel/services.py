@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.password_validation import validate_password
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from aibos.tenancy import tenant_context
+from aibos.tenancy import TenantContext, tenant_context
 from kernel import credentials, errors
 from kernel.models import (
     ApiCredential,
@@ -29,13 +30,8 @@ from kernel.models import (
 ALIAS = "kernel"
 
 
-def _kernel_context(tenant: Tenant, actor: User | None, *, actor_label: str | None = None):  # type: ignore[no-untyped-def]
-    return tenant_context(
-        tenant.id,
-        user_id=actor.pk if actor else None,
-        actor=actor_label,
-        using=[ALIAS],
-    )
+def _kernel_context(tenant: Tenant, actor: User | None) -> AbstractContextManager[TenantContext]:
+    return tenant_context(tenant.id, user_id=actor.pk if actor else None, using=[ALIAS])
 
 
 def tenant_create(*, name: str, slug: str, plan: str = Tenant.Plan.STANDARD) -> Tenant:
