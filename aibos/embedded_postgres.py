@@ -45,6 +45,7 @@ def stop_embedded(data_dir: Path) -> None:
     if not (data_dir / "postmaster.pid").exists():
         return
     import pgserver
+
     # pgserver==0.1.4 has no public stop API; its pg_ctl wrapper runs as the right OS user.
     from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
 

@@ -20,6 +20,7 @@ from aibos.db.models import (
     TenantScopedManager,
     TenantScopedModel,
     VersionedMixin,
+    same_tenant_fk,
 )
 from aibos.db.roles import CRUD, KERNEL_ROLE, READ, READONLY_ROLE
 
@@ -174,9 +175,7 @@ class Role(TenantScopedModel, VersionedMixin, SoftDeleteMixin):
 
 
 class RolePermission(TenantScopedModel):
-    role = models.ForeignKey(
-        Role, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="grants"
-    )
+    role = same_tenant_fk(Role, related_name="grants")
     # The catalogue is global: a plain single-column key is right here.
     permission = models.ForeignKey(Permission, on_delete=models.PROTECT, related_name="+")
 
@@ -198,20 +197,8 @@ class RolePermission(TenantScopedModel):
 
 
 class UserRole(TenantScopedModel):
-    user = models.ForeignKey(
-        User,
-        on_delete=models.CASCADE,
-        db_constraint=False,
-        db_index=False,
-        related_name="role_links",
-    )
-    role = models.ForeignKey(
-        Role,
-        on_delete=models.CASCADE,
-        db_constraint=False,
-        db_index=False,
-        related_name="user_links",
-    )
+    user = same_tenant_fk(User, related_name="role_links")
+    role = same_tenant_fk(Role, related_name="user_links")
 
     class Meta(TenantScopedModel.Meta):
         db_table = 'kernel"."user_roles'
@@ -240,9 +227,7 @@ class UserRole(TenantScopedModel):
 class Session(TenantScopedModel):
     """One signed-in browser session; checked on every request so it can be revoked."""
 
-    user = models.ForeignKey(
-        User, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="sessions"
-    )
+    user = same_tenant_fk(User, related_name="sessions")
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
@@ -291,9 +276,7 @@ class Route(TenantScopedModel):
         PATCH = "PATCH"
         DELETE = "DELETE"
 
-    canon = models.ForeignKey(
-        Canon, on_delete=models.CASCADE, db_constraint=False, db_index=False, related_name="routes"
-    )
+    canon = same_tenant_fk(Canon, related_name="routes")
     method = models.CharField(max_length=8, choices=Method.choices)
     path = models.CharField(max_length=500)
     is_active = models.BooleanField(default=True)
@@ -347,24 +330,8 @@ class ApiCredential(TenantScopedModel):
     name = models.CharField(max_length=150)
     key_id = models.CharField(max_length=32, unique=True, editable=False)
     secret_hash = models.CharField(max_length=64, editable=False)
-    user = models.ForeignKey(
-        User,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        db_constraint=False,
-        db_index=False,
-        related_name="api_credentials",
-    )
-    canon = models.ForeignKey(
-        Canon,
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        db_constraint=False,
-        db_index=False,
-        related_name="api_credentials",
-    )
+    user = same_tenant_fk(User, related_name="api_credentials", null=True)
+    canon = same_tenant_fk(Canon, related_name="api_credentials", null=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 

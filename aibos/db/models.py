@@ -76,3 +76,27 @@ class TenantScopedModel(GovernedModel):
         elif self.tenant_id != ctx.tenant_id:
             raise PermissionError(WRONG_TENANT.format(row=self.tenant_id, active=ctx.tenant_id))
         super().save(*args, **kwargs)
+
+
+def same_tenant_fk(
+    to: type[models.Model] | str,
+    *,
+    related_name: str,
+    on_delete: Any = models.CASCADE,
+    null: bool = False,
+) -> models.ForeignKey[Any, Any]:
+    """A key to another row of the same tenant, for the ORM only.
+
+    The database key is the composite ``TenantForeignKey`` the model declares in ``Meta``:
+    ``(tenant_id, <field>_id) -> (tenant_id, id)``. A single-column constraint here would let a
+    row point at another tenant's row (and reveal that it exists), so it is not created.
+    """
+    return models.ForeignKey(
+        to,
+        on_delete=on_delete,
+        db_constraint=False,
+        db_index=False,  # the composite indexes lead with tenant_id
+        related_name=related_name,
+        null=null,
+        blank=null,
+    )
