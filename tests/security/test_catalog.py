@@ -199,3 +199,35 @@ def test_security_definer_functions_pin_search_path() -> None:
     assert rows, "expected the audit function to be SECURITY DEFINER"
     for name, config in rows:
         assert any(c.startswith("search_path=") for c in config or []), name
+
+
+def test_every_key_between_tenant_rows_is_a_composite_foreign_key_in_the_database() -> None:
+    """An ORM key without a database constraint must be backed by (tenant_id, x_id) -> target."""
+    from django.apps import apps
+
+    from aibos.db.governance import quoted_table
+
+    checked = 0
+    for label in GOVERNED_SCHEMAS:
+        for model in apps.get_app_config(label).get_models():
+            for field in model._meta.concrete_fields:
+                if not (field.is_relation and field.many_to_one and not field.db_constraint):
+                    continue
+                target = quoted_table(field.related_model._meta.db_table)
+                rows = fetchall(
+                    "default",
+                    """
+                    SELECT array_agg(a.attname ORDER BY k.ord), c.confrelid::regclass::text
+                    FROM pg_constraint c
+                    CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, ord)
+                    JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum
+                    WHERE c.conrelid = %s::regclass AND c.contype = 'f'
+                    GROUP BY c.oid
+                    """,
+                    [quoted_table(model._meta.db_table)],
+                )
+                assert (["tenant_id", field.column], target.replace('"', "")) in [
+                    (cols, tgt) for cols, tgt in rows
+                ], f"{model._meta.label}.{field.name} has no composite tenant key"
+                checked += 1
+    assert checked >= 7
