@@ -47,3 +47,29 @@ def test_models_and_migrations_agree() -> None:
     from django.core.management import call_command
 
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def test_governance_report_prints_what_the_catalog_holds() -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("governance_report", stdout=out)
+    text = out.getvalue()
+    for title in ("Platform roles", "Tables: row-level security", "Policies", "Grants", "Triggers"):
+        assert f"## {title}" in text
+    kernel_role = next(
+        line for line in text.splitlines() if line.startswith("aibos_kernel_role  |")
+    )
+    assert [c.strip() for c in kernel_role.split("|")][1:6] == [
+        "True",
+        "False",
+        "False",
+        "False",
+        "False",
+    ]
+    users = next(
+        line for line in text.splitlines() if line.startswith("kernel.users ") and "True" in line
+    )
+    assert [c.strip() for c in users.split("|")][1:4] == ["True", "True", "True"]
