@@ -31,13 +31,6 @@ def quoted_table(db_table: str) -> str:
     return f'"{db_table}"'
 
 
-def split_table(db_table: str) -> tuple[str, str]:
-    schema, _, table = db_table.partition('"."')
-    if not table:
-        raise ValueError(f"governed tables must be schema-qualified, got {db_table!r}")
-    return schema, table
-
-
 class _DeferredDdlConstraint(BaseConstraint):
     """A 'constraint' that is really DDL run after the table exists; validated by Postgres."""
 
@@ -52,6 +45,16 @@ class _DeferredDdlConstraint(BaseConstraint):
     def validate(self, *args: Any, **kwargs: Any) -> None:
         # Enforced by the database; nothing to check in Python.
         return None
+
+    # Equal when they would emit the same DDL: that is what the migration autodetector asks.
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, _DeferredDdlConstraint)
+        return self.deconstruct() == other.deconstruct()
+
+    def __hash__(self) -> int:
+        return hash(self.name)
 
 
 class TableGovernance(_DeferredDdlConstraint):
@@ -170,7 +173,7 @@ class TableGovernance(_DeferredDdlConstraint):
         return ";\n".join(stmts)
 
     def deconstruct(self) -> tuple[str, Sequence[Any], dict[str, Any]]:
-        _path, args, kwargs = super().deconstruct()
+        path, args, kwargs = super().deconstruct()
         kwargs.update(
             grants={role: list(privs) for role, privs in self.grants.items()},
             rls=self.rls,
@@ -188,13 +191,7 @@ class TableGovernance(_DeferredDdlConstraint):
                 kwargs[attr] = (
                     list(getattr(self, attr)) if attr == "redact" else getattr(self, attr)
                 )
-        return "aibos.db.governance.TableGovernance", args, kwargs
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, TableGovernance) and self.deconstruct() == other.deconstruct()
-
-    def __hash__(self) -> int:
-        return hash(self.name)
+        return path, args, kwargs
 
 
 class TenantForeignKey(_DeferredDdlConstraint):
@@ -232,29 +229,11 @@ class TenantForeignKey(_DeferredDdlConstraint):
         return f"ALTER TABLE {quoted_table(model._meta.db_table)} DROP CONSTRAINT IF EXISTS {self.name}"
 
     def deconstruct(self) -> tuple[str, Sequence[Any], dict[str, Any]]:
-        _path, args, kwargs = super().deconstruct()
+        path, args, kwargs = super().deconstruct()
         kwargs.update(column=self.column, to=self.to)
         if self.on_delete != "RESTRICT":
             kwargs["on_delete"] = self.on_delete
-        return "aibos.db.governance.TenantForeignKey", args, kwargs
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, TenantForeignKey) and self.deconstruct() == other.deconstruct()
-
-    def __hash__(self) -> int:
-        return hash(self.name)
-
-
-__all__ = [
-    "RLS_AUDIT_LOG",
-    "RLS_TENANT",
-    "TENANT_PREDICATE",
-    "TableGovernance",
-    "TenantForeignKey",
-    "TenantRegistryKey",
-    "quoted_table",
-    "split_table",
-]
+        return path, args, kwargs
 
 
 class TenantRegistryKey(_DeferredDdlConstraint):
@@ -270,13 +249,3 @@ class TenantRegistryKey(_DeferredDdlConstraint):
     def remove_sql(self, model: type[Model] | None, schema_editor: Any) -> str:
         assert model is not None
         return f"ALTER TABLE {quoted_table(model._meta.db_table)} DROP CONSTRAINT IF EXISTS {self.name}"
-
-    def deconstruct(self) -> tuple[str, Sequence[Any], dict[str, Any]]:
-        _path, args, kwargs = super().deconstruct()
-        return "aibos.db.governance.TenantRegistryKey", args, kwargs
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, TenantRegistryKey) and self.name == other.name
-
-    def __hash__(self) -> int:
-        return hash(self.name)
