@@ -11,7 +11,7 @@ from typing import Any
 from django.core.management.base import CommandError
 from psycopg import sql
 
-from aibos.db.roles import PLATFORM_ROLES, SCHEMA_USAGE, SCHEMAS
+from aibos.db.roles import OWNER_ROLE, PLATFORM_ROLES, SCHEMA_USAGE, SCHEMAS
 
 ROLE_FLAGS = "NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION"
 
@@ -177,3 +177,48 @@ DROP FUNCTION IF EXISTS kernel.refuse_tenant_change();
 DROP FUNCTION IF EXISTS kernel.bump_version();
 DROP FUNCTION IF EXISTS kernel.touch_row();
 """
+
+
+# Every object in the governed schemas, with the ALTER statement that gives it a new owner.
+_OWNED_OBJECTS_SQL = """
+SELECT format('ALTER SCHEMA %%I OWNER TO %%I', n.nspname, %(owner)s)
+FROM pg_namespace n WHERE n.nspname = ANY(%(schemas)s) AND n.nspowner <> %(owner)s::regrole
+UNION ALL
+SELECT format('ALTER TABLE %%I.%%I OWNER TO %%I', n.nspname, c.relname, %(owner)s)
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = ANY(%(schemas)s) AND c.relkind IN ('r', 'p', 'v', 'm')
+  AND c.relowner <> %(owner)s::regrole
+UNION ALL
+SELECT format('ALTER FUNCTION %%s OWNER TO %%I', p.oid::regprocedure, %(owner)s)
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE n.nspname = ANY(%(schemas)s) AND p.proowner <> %(owner)s::regrole
+"""
+
+
+def hand_over_ownership(using: str = "default") -> int:
+    """When the migrating role is a superuser, give every governed object to OWNER_ROLE.
+
+    A superuser bypasses RLS even with FORCE, and so would anything it owns and runs as
+    (SECURITY DEFINER functions, views). Handing ownership to a NOLOGIN, NOBYPASSRLS role keeps
+    the forced policies binding on the owner too. A non-superuser owner (production) already is
+    that role and nothing changes. Returns the number of objects handed over.
+    """
+    from django.db import connections
+
+    conn = connections[using]
+    with conn.cursor() as cur:
+        cur.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+        if not cur.fetchone()[0]:
+            return 0
+        cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [OWNER_ROLE])
+        if cur.fetchone() is None:
+            cur.execute(
+                sql.SQL("CREATE ROLE {} NOLOGIN " + ROLE_FLAGS)
+                .format(sql.Identifier(OWNER_ROLE))
+                .as_string(conn.connection)
+            )
+        cur.execute(_OWNED_OBJECTS_SQL, {"owner": OWNER_ROLE, "schemas": list(SCHEMAS)})
+        statements = [row[0] for row in cur.fetchall()]
+        for statement in statements:
+            cur.execute(statement)
+    return len(statements)

@@ -12,6 +12,10 @@ FINANCE_ROLE = "aibos_finance_role"
 CONFIG_ROLE = "aibos_config_role"
 MONITOR_ROLE = "aibos_monitor_role"
 READONLY_ROLE = "aibos_readonly"
+# NOLOGIN, NOSUPERUSER, NOBYPASSRLS: owns every governed object when `migrate` runs as a
+# superuser, so nothing that enforces tenancy or audit (tables, the SECURITY DEFINER audit
+# function, future views) is owned by a role that bypasses RLS.
+OWNER_ROLE = "aibos_migration"
 
 # Django alias -> login role. The alias name is also the Postgres schema it works in.
 RUNTIME_ALIASES: dict[str, str] = {

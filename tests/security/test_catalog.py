@@ -231,3 +231,31 @@ def test_every_key_between_tenant_rows_is_a_composite_foreign_key_in_the_databas
                 ], f"{model._meta.label}.{field.name} has no composite tenant key"
                 checked += 1
     assert checked >= 7
+
+
+def test_no_governed_object_is_owned_by_a_role_that_bypasses_rls() -> None:
+    """A superuser (or BYPASSRLS) owner would make FORCE meaningless for everything that runs
+    as the owner: SECURITY DEFINER functions, views."""
+    rows = fetchall(
+        "default",
+        """
+        SELECT kind, name, owner FROM (
+            SELECT 'schema' AS kind, n.nspname::text AS name, n.nspowner AS owner_oid
+            FROM pg_namespace n WHERE n.nspname = ANY(%(s)s)
+            UNION ALL
+            SELECT 'relation', format('%%I.%%I', n.nspname, c.relname), c.relowner
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = ANY(%(s)s) AND c.relkind IN ('r', 'p', 'v', 'm')
+            UNION ALL
+            SELECT 'function', p.oid::regprocedure::text, p.proowner
+            FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+            WHERE n.nspname = ANY(%(s)s)
+        ) o JOIN LATERAL (
+            SELECT rolname AS owner, rolsuper OR rolbypassrls AS bypasses FROM pg_roles WHERE oid = o.owner_oid
+        ) r ON true
+        WHERE r.bypasses
+        """,
+        {"s": list(GOVERNED_SCHEMAS)},
+    )
+    assert rows == []
+    assert scalar("default", "SELECT count(*) FROM pg_proc WHERE proname = 'audit_capture'") == 1
