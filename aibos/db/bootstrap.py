@@ -99,6 +99,10 @@ FUNCTIONS_SQL = r"""
 CREATE OR REPLACE FUNCTION kernel.touch_row() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+    IF NEW.id IS DISTINCT FROM OLD.id THEN
+        RAISE EXCEPTION 'id of %.% row % cannot change', TG_TABLE_SCHEMA, TG_TABLE_NAME, OLD.id
+            USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
     NEW.created_at := OLD.created_at;  -- set once, on insert
     NEW.updated_at := clock_timestamp();
     RETURN NEW;

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.db import ProgrammingError, connections, transaction
+from django.db import IntegrityError, ProgrammingError, connections, transaction
 
 from aibos.tenancy import tenant_context
 from finance.models import Company
@@ -142,3 +142,12 @@ def test_a_rolled_back_change_leaves_no_audit_row(tenant_a: Tenant) -> None:
     assert [
         e for e in _events(tenant_a, "roles") if e.new_values and e.new_values["name"] == "doomed"
     ] == []
+
+
+def test_a_rows_id_cannot_change(tenant_a: Tenant) -> None:
+    """The audit trail follows a row by its id; the database keeps ids fixed."""
+    with tenant_context(tenant_a.id):
+        role = Role.objects.create(name="fixed")
+        with pytest.raises(IntegrityError, match="cannot change"), transaction.atomic(using="kernel"):
+            with connections["kernel"].cursor() as cur:
+                cur.execute("UPDATE kernel.roles SET id = gen_random_uuid() WHERE id = %s", [role.pk])
