@@ -48,7 +48,8 @@ pytest: install ## Run the test suite only
 	$(BIN)/pytest
 
 bench: install ## Run the benchmarks (prints figures; see docs/benchmarks.md)
-	DJANGO_SETTINGS_MODULE=aibos.settings $(BIN)/python bench/rls_overhead.py
+	$(BIN)/python bench/rls_overhead.py
+	$(BIN)/python bench/audit_overhead.py
 
 db-stop: install ## Stop the embedded PostgreSQL (if running)
 	$(BIN)/python -c "from pathlib import Path; from aibos.embedded_postgres import stop_embedded; stop_embedded(Path('.pgdata').resolve())"
