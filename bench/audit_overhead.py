@@ -24,7 +24,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aibos.settings")
 os.environ["DJANGO_DEBUG"] = "0"
 os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only")
 
-import django  # noqa: E402
+import django
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 SINGLE = int(os.environ.get("BENCH_SINGLE", "1000"))

@@ -8,7 +8,7 @@ from django.test import Client
 from aibos.tenancy import tenant_context
 from kernel import credentials, services
 from kernel.models import Event, Session, Tenant, User
-from tests.factories import PASSWORD, CanonFactory
+from tests.factories import PASSWORD, CanonFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(databases="__all__", transaction=True)
 
@@ -175,3 +175,17 @@ def test_admin_writes_happen_inside_the_tenant_and_are_audited(
         event = AuditEvent.objects.get(table_name="roles", row_id=str(role.pk), operation="INSERT")
     assert role.tenant_id == alice.tenant_id
     assert event.actor == f"user:{alice.pk}"
+
+
+def test_staff_without_a_role_permission_is_refused_by_the_admin(
+    committed: None, client: Client, tenant_a: Tenant, alice: User
+) -> None:
+    from tests.factories import RoleFactory
+
+    clerk = UserFactory(tenant=tenant_a, email="clerk@a.test")
+    role = RoleFactory(tenant=tenant_a, name="finance.viewer", permissions=["finance.view_company"])
+    services.user_assign_role(tenant=tenant_a, actor=alice, user=clerk, role=role)
+    assert _login(client, "tenant-a", "clerk@a.test").status_code == 302
+    assert client.get("/admin/finance/company/").status_code == 200
+    assert client.get("/admin/finance/company/add/").status_code == 403
+    assert client.get("/admin/kernel/user/").status_code == 403

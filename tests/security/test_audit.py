@@ -148,6 +148,11 @@ def test_a_rows_id_cannot_change(tenant_a: Tenant) -> None:
     """The audit trail follows a row by its id; the database keeps ids fixed."""
     with tenant_context(tenant_a.id):
         role = Role.objects.create(name="fixed")
-        with pytest.raises(IntegrityError, match="cannot change"), transaction.atomic(using="kernel"):
+        with (
+            pytest.raises(IntegrityError, match="cannot change"),
+            transaction.atomic(using="kernel"),
+        ):
             with connections["kernel"].cursor() as cur:
-                cur.execute("UPDATE kernel.roles SET id = gen_random_uuid() WHERE id = %s", [role.pk])
+                cur.execute(
+                    "UPDATE kernel.roles SET id = gen_random_uuid() WHERE id = %s", [role.pk]
+                )

@@ -73,3 +73,23 @@ def test_governance_report_prints_what_the_catalog_holds() -> None:
         line for line in text.splitlines() if line.startswith("kernel.users ") and "True" in line
     )
     assert [c.strip() for c in users.split("|")][1:4] == ["True", "True", "True"]
+
+
+def test_system_checks_pass_and_catch_an_owner_connection() -> None:
+    from django.conf import settings as django_settings
+
+    from aibos.checks import check_runtime_connections
+
+    assert check_runtime_connections(databases=["kernel", "finance", "config"]) == []
+    finance = dict(django_settings.DATABASES["finance"])
+    try:
+        django_settings.DATABASES["finance"].update(
+            USER=django_settings.DATABASES["default"]["USER"],
+            OPTIONS={"assume_role": "x"},
+            DISABLE_SERVER_SIDE_CURSORS=False,
+        )
+        ids = {e.id for e in check_runtime_connections()}
+    finally:
+        django_settings.DATABASES["finance"].clear()
+        django_settings.DATABASES["finance"].update(finance)
+    assert ids == {"aibos.E002", "aibos.E003", "aibos.E004", "aibos.E005"}
