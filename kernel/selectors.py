@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import QuerySet
 from django.utils import timezone
 
-from kernel.models import ApiCredential, AuditEvent, RolePermission, Session, Tenant, User
+from kernel.models import ApiCredential, RolePermission, Session, Tenant, User
 
 
 def tenant_get_by_slug(*, slug: str) -> Tenant | None:
@@ -65,7 +64,3 @@ def api_credential_live(*, tenant_id: uuid.UUID, key_id: str) -> ApiCredential |
     if credential.canon_id and (not credential.canon or not credential.canon.is_active):
         return None
     return credential
-
-
-def audit_events_for(*, tenant_id: uuid.UUID) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(tenant_id=tenant_id)

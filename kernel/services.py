@@ -96,7 +96,9 @@ def _grant(role: Role, codes: Iterable[str]) -> None:
     found = {p.code: p for p in Permission.objects.filter(code__in=wanted)}
     unknown = wanted - found.keys()
     if unknown:
-        raise errors.ApplicationError(f"Unknown permission codes: {', '.join(sorted(unknown))}.")
+        raise errors.ApplicationError(
+            errors.UNKNOWN_PERMISSIONS.format(codes=", ".join(sorted(unknown)))
+        )
     RolePermission.objects.bulk_create(
         [RolePermission(tenant_id=role.tenant_id, role=role, permission=p) for p in found.values()]
     )
