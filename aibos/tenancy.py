@@ -13,11 +13,13 @@ database enforces it with RLS either way.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connections, transaction
 
@@ -74,17 +76,45 @@ _SET_SQL = "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in _GUCS)
 _READ_SQL = "SELECT " + ", ".join(f"current_setting('{g}', true)" for g in _GUCS)
 
 
-def _apply(alias: str, values: dict[str, str], *, keep_previous: bool = False) -> dict[str, str]:
-    """Set the variables transaction-locally on `alias` (one statement); with `keep_previous`,
-    first read what they were (one more statement) and return it."""
+def _apply(cursor: Any, values: dict[str, str], *, keep_previous: bool) -> dict[str, str]:
+    """Set the variables transaction-locally (one statement); with `keep_previous`, first read
+    what they were (one more statement) and return it."""
     previous: dict[str, str] = {}
-    with connections[alias].cursor() as cur:
-        if keep_previous:
-            cur.execute(_READ_SQL)
-            row = cur.fetchone()
-            previous = {g: row[i] or "" for i, g in enumerate(_GUCS)}
-        cur.execute(_SET_SQL, [arg for g in _GUCS for arg in (g, values[g])])
+    if keep_previous:
+        cursor.execute(_READ_SQL)
+        row = cursor.fetchone()
+        previous = {g: row[i] or "" for i, g in enumerate(_GUCS)}
+    cursor.execute(_SET_SQL, [arg for g in _GUCS for arg in (g, values[g])])
     return previous
+
+
+class _SetBeforeFirstStatement:
+    """An execute wrapper that sets the variables right before the first statement the
+    connection runs inside the context.
+
+    An alias the unit of work never touches costs nothing: no statement, and behind PgBouncer no
+    server connection held for the transaction. Django issues SAVEPOINT through the same
+    wrappers, so an enclosing context's variables are always set before a nested savepoint opens
+    (never inside one that might roll back).
+    """
+
+    def __init__(self, values: dict[str, str], *, keep_previous: bool) -> None:
+        self.values = values
+        self.keep_previous = keep_previous
+        self.previous: dict[str, str] | None = None
+
+    def __call__(
+        self,
+        execute: Callable[..., Any],
+        sql: str,
+        params: Any,
+        many: bool,
+        context: dict[str, Any],
+    ) -> Any:
+        if self.previous is None:
+            self.previous = {}  # first, so the statements below pass straight through
+            self.previous = _apply(context["cursor"], self.values, keep_previous=self.keep_previous)
+        return execute(sql, params, many, context)
 
 
 @contextmanager
@@ -131,13 +161,15 @@ def tenant_context(
     try:
         with ExitStack() as stack:
             for alias in aliases:
-                nested = connections[alias].in_atomic_block
+                conn = connections[alias]
+                nested = conn.in_atomic_block
                 stack.enter_context(transaction.atomic(using=alias))
                 if active is not None and alias in active.aliases and _same_values(active, ctx):
-                    continue  # the enclosing transaction already carries exactly these values
-                previous = _apply(alias, values, keep_previous=nested)
+                    continue  # the enclosing transaction carries (or will carry) these values
+                setter = _SetBeforeFirstStatement(values, keep_previous=nested)
                 if nested:
-                    stack.push(_restorer(alias, previous))
+                    stack.push(functools.partial(_restore, alias, setter))
+                stack.enter_context(conn.execute_wrapper(setter))
             yield ctx
     finally:
         _current.reset(token)
@@ -152,11 +184,12 @@ def _same_values(a: TenantContext, b: TenantContext) -> bool:
     )
 
 
-def _restorer(alias: str, previous: dict[str, str]) -> Callable[..., bool]:
-    def restore(exc_type: type[BaseException] | None, *exc_info: object) -> bool:
-        # On an exception the savepoint is rolled back, and the variables with it.
-        if exc_type is None:
-            _apply(alias, previous)
-        return False
-
-    return restore
+def _restore(
+    alias: str, setter: _SetBeforeFirstStatement, exc_type: type[BaseException] | None, *exc: object
+) -> bool:
+    """Nested contexts: put the enclosing values back. On an exception the savepoint is rolled
+    back, and the values with it; if no statement ran, nothing was set."""
+    if exc_type is None and setter.previous:
+        with connections[alias].cursor() as cur:
+            _apply(cur, setter.previous, keep_previous=False)
+    return False

@@ -71,8 +71,9 @@ def test_nested_unit_of_work_with_the_same_values_costs_no_extra_statement(
     from django.test.utils import CaptureQueriesContext
 
     with tenant_context(tenant_a.id, actor="svc", correlation_id="c-2"):
+        assert _tenant_var() == str(tenant_a.id)
         with CaptureQueriesContext(connections["kernel"]) as queries, tenant_context(tenant_a.id):
-            pass
+            assert _tenant_var() == str(tenant_a.id)
         assert not [q for q in queries.captured_queries if "set_config" in q["sql"]]
         with (
             CaptureQueriesContext(connections["kernel"]) as queries,
@@ -81,3 +82,35 @@ def test_nested_unit_of_work_with_the_same_values_costs_no_extra_statement(
             assert scalar("kernel", "SELECT current_setting('app.actor', true)") == "other"
         assert [q for q in queries.captured_queries if "set_config" in q["sql"]]
         assert scalar("kernel", "SELECT current_setting('app.actor', true)") == "svc"
+
+
+@pytest.mark.django_db(databases="__all__", transaction=True)
+def test_an_alias_the_unit_of_work_never_uses_costs_no_statement(
+    committed: None, tenant_a: Tenant
+) -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    # Outside any test transaction, as in a request: not even BEGIN/COMMIT reach the server.
+
+    with CaptureQueriesContext(connections["finance"]) as finance_queries:
+        with tenant_context(tenant_a.id):
+            assert _tenant_var("kernel") == str(tenant_a.id)
+    # Django's debug log lists the transaction markers; psycopg sends neither when no statement
+    # ran (it opens the server transaction lazily, and COMMIT on an idle connection is a no-op).
+    assert [q["sql"] for q in finance_queries.captured_queries] in ([], ["BEGIN", "COMMIT"])
+
+
+def test_variables_are_set_before_a_nested_savepoint_not_inside_it(tenant_a: Tenant) -> None:
+    """If the first statement of the outer context came from a nested block that rolls back,
+    the outer context must still carry its tenant afterwards."""
+    from django.db import transaction
+
+    class Rollback(Exception):
+        pass
+
+    with tenant_context(tenant_a.id, actor="outer"):
+        with pytest.raises(Rollback), transaction.atomic(using="kernel"):
+            assert _tenant_var() == str(tenant_a.id)
+            raise Rollback
+        assert _tenant_var() == str(tenant_a.id)
+        assert scalar("kernel", "SELECT current_setting('app.actor', true)") == "outer"

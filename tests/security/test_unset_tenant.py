@@ -120,6 +120,8 @@ def test_fresh_connection_without_tenant_sees_zero_rows(populated: None) -> None
 def test_reused_connection_without_tenant_sees_zero_rows(populated: None) -> None:
     with tenant_context(TENANT):
         assert scalar("kernel", "SELECT count(*) FROM kernel.users") == 1
+        assert scalar("finance", "SELECT count(*) FROM finance.companies") == 1
+        assert scalar("config", "SELECT count(*) FROM config.settings") == 1
     # Same server connections, after COMMIT: the variable now reads '' rather than NULL.
     for alias in ("kernel", "finance", "config"):
         assert scalar(alias, "SELECT current_setting('app.tenant_id', true)") == ""
