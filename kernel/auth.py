@@ -71,7 +71,8 @@ class TenantCredentialBackend:
         ctx = current_context()
         if ctx is None:
             return None
-        return selectors.user_get(tenant_id=ctx.tenant_id, user_id=user_id)
+        user = selectors.user_get(tenant_id=ctx.tenant_id, user_id=user_id)
+        return user if user is not None and user.is_active else None
 
     # Permission checks are answered by the user model (roles within its tenant).
     def has_perm(self, user_obj: Any, perm: str, obj: Any = None) -> bool:

@@ -59,8 +59,9 @@ def api_credential_live(*, tenant_id: uuid.UUID, key_id: str) -> ApiCredential |
     )
     if credential is None or (credential.expires_at and credential.expires_at <= now):
         return None
-    if credential.user_id and (not credential.user or not credential.user.is_active):
-        return None
-    if credential.canon_id and (not credential.canon or not credential.canon.is_active):
+    # The principal behind the credential must still be live: deactivating or deleting a user
+    # or a Cell silences its credentials at once.
+    principal = credential.user or credential.canon
+    if principal is None or not principal.is_active or principal.deleted_at is not None:
         return None
     return credential

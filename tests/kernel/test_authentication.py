@@ -189,3 +189,24 @@ def test_staff_without_a_role_permission_is_refused_by_the_admin(
     assert client.get("/admin/finance/company/").status_code == 200
     assert client.get("/admin/finance/company/add/").status_code == 403
     assert client.get("/admin/kernel/user/").status_code == 403
+
+
+def test_credentials_of_a_deactivated_cell_or_user_stop_working(
+    committed: None, client: Client, tenant_a: Tenant, alice: User
+) -> None:
+    from django.utils import timezone
+
+    from kernel.models import Canon
+
+    canon = CanonFactory(tenant=tenant_a)
+    _, cell_token = services.api_credential_issue(
+        tenant=tenant_a, actor=None, name="c", canon=canon
+    )
+    _, user_token = services.api_credential_issue(tenant=tenant_a, actor=None, name="u", user=alice)
+    for token in (cell_token, user_token):
+        assert client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
+    with tenant_context(tenant_a.id):
+        Canon.objects.filter(pk=canon.pk).update(deleted_at=timezone.now())
+        User.objects.filter(pk=alice.pk).update(is_active=False)
+    for token in (cell_token, user_token):
+        assert client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
