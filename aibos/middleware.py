@@ -106,6 +106,7 @@ class TenantContextMiddleware:
             return None
         try:
             user, tenant = uuid.UUID(str(user_id)), uuid.UUID(str(tenant_id))
+            uuid.UUID(str(session[SESSION_ID_KEY]))
         except ValueError:
             # A cookie from another version of the app: start over rather than fail.
             session.flush()

@@ -78,3 +78,17 @@ def test_anonymous_request_runs_without_tenant(
     response = client.get("/api/v1/me/")
     assert response.status_code == 401
     assert response.json()["detail"] == "Authentication credentials were not provided."
+
+
+def test_a_session_cookie_from_another_app_version_starts_over(
+    committed: None, client: Client
+) -> None:
+    from django.contrib.auth import SESSION_KEY
+
+    from kernel.signals import SESSION_ID_KEY, SESSION_TENANT_KEY
+
+    session = client.session
+    session.update({SESSION_TENANT_KEY: "not-a-uuid", SESSION_KEY: "1", SESSION_ID_KEY: "x"})
+    session.save()
+    client.cookies["sessionid"] = session.session_key
+    assert client.get("/admin/").status_code == 302  # to the sign-in page, not a 500
