@@ -1,6 +1,7 @@
 """Deploy-time SQL that every governed table relies on: schemas, roles, shared functions.
 
-Run by ``kernel/migrations/0001_platform_bootstrap.py`` as the owner (the ``default`` alias).
+Run by ``kernel/migrations/0001_initial.py`` as the owner (the ``default`` alias); the role
+check and the ownership hand-over also run after every ``migrate`` (``kernel.apps``).
 """
 
 from __future__ import annotations
@@ -35,8 +36,17 @@ def _role_ddl(role: str, password: str | None, *, create: bool) -> sql.Composed:
 
 
 def ensure_roles(apps: Any, schema_editor: Any) -> None:
-    """Create the platform login roles, or stop with the exact SQL an administrator must run."""
-    conn = schema_editor.connection
+    """Migration entry point for :func:`ensure_roles_on`."""
+    ensure_roles_on(schema_editor.connection)
+
+
+def ensure_roles_on(conn: Any) -> None:
+    """Create the platform login roles, or stop with the exact SQL an administrator must run.
+
+    Run again after every ``migrate``: a role someone widened by hand is narrowed again, and a
+    password set in the environment is applied (rotation).
+    """
+    conn.ensure_connection()
     raw = conn.connection
     with conn.cursor() as cur:
         cur.execute(
@@ -64,8 +74,6 @@ def ensure_roles(apps: Any, schema_editor: Any) -> None:
             if role not in existing:
                 cur.execute(_role_ddl(role, password, create=True).as_string(raw))
             elif can_manage_roles:
-                # Re-assert the safe attributes on every deploy: a role someone widened by hand
-                # is narrowed again.
                 cur.execute(_role_ddl(role, password, create=False).as_string(raw))
             elif existing[role]:
                 raise CommandError(UNSAFE_ROLE.format(role=role, flags=ROLE_FLAGS))
