@@ -17,7 +17,8 @@ from typing import Any
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
 EMBEDDED_DB_NAME = "aibos"
-EMBEDDED_SUPERUSER = "postgres"
+# The cluster's bootstrap role: the owner used by `default` (migrate) only, never by requests.
+EMBEDDED_OWNER = "postgres"
 
 
 def embedded_database_settings(data_dir: Path) -> dict[str, Any]:
@@ -32,7 +33,7 @@ def embedded_database_settings(data_dir: Path) -> dict[str, Any]:
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": EMBEDDED_DB_NAME,
-        "USER": EMBEDDED_SUPERUSER,
+        "USER": EMBEDDED_OWNER,
         "PASSWORD": "",
         # pgserver puts the Unix socket in the data directory.
         "HOST": str(data_dir),
