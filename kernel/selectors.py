@@ -6,7 +6,7 @@ import uuid
 
 from django.utils import timezone
 
-from kernel.models import ApiCredential, RolePermission, Session, Tenant, User
+from kernel.models import ApiCredential, RolePermission, Session, Tenant, User, UserRole
 
 
 def tenant_get_by_slug(*, slug: str) -> Tenant | None:
@@ -65,3 +65,16 @@ def api_credential_live(*, tenant_id: uuid.UUID, key_id: str) -> ApiCredential |
     if principal is None or not principal.is_active or principal.deleted_at is not None:
         return None
     return credential
+
+
+def role_names_for_user(*, tenant_id: uuid.UUID, user_id: uuid.UUID | str) -> set[str]:
+    """Live role names of an active user (empty for a missing or inactive one)."""
+    return set(
+        UserRole.objects.filter(
+            tenant_id=tenant_id,
+            user_id=user_id,
+            user__is_active=True,
+            user__deleted_at__isnull=True,
+            role__deleted_at__isnull=True,
+        ).values_list("role__name", flat=True)
+    )

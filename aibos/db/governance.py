@@ -203,12 +203,24 @@ class TenantForeignKey(_DeferredDdlConstraint):
     which is why the tenant must be part of the key.
     """
 
-    def __init__(self, *, name: str, column: str, to: str, on_delete: str = "RESTRICT") -> None:
+    def __init__(
+        self,
+        *,
+        name: str,
+        column: str,
+        to: str,
+        on_delete: str = "RESTRICT",
+        also: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        """``also``: further (column, target column) pairs the key must match, e.g. a copied
+        requester that must equal the target's ``requested_by`` (the target needs a unique key
+        on ``(tenant_id, id, <target column>...)``)."""
         if on_delete not in ("RESTRICT", "CASCADE", "NO ACTION"):
             raise ValueError(f"unsupported on_delete {on_delete!r}")
         self.column = column
         self.to = to
         self.on_delete = on_delete
+        self.also = tuple(tuple(pair) for pair in also)
         super().__init__(name=name)
 
     def _target_table(self, model: type[Model]) -> str:
@@ -218,10 +230,12 @@ class TenantForeignKey(_DeferredDdlConstraint):
 
     def create_sql(self, model: type[Model] | None, schema_editor: Any) -> str:
         assert model is not None
+        columns = ", ".join(["tenant_id", self.column, *(c for c, _ in self.also)])
+        targets = ", ".join(["tenant_id", "id", *(t for _, t in self.also)])
         return (
             f"ALTER TABLE {quoted_table(model._meta.db_table)} ADD CONSTRAINT {self.name} "
-            f"FOREIGN KEY (tenant_id, {self.column}) REFERENCES {self._target_table(model)} "
-            f"(tenant_id, id) ON DELETE {self.on_delete}"
+            f"FOREIGN KEY ({columns}) REFERENCES {self._target_table(model)} "
+            f"({targets}) ON DELETE {self.on_delete}"
         )
 
     def remove_sql(self, model: type[Model] | None, schema_editor: Any) -> str:
@@ -233,6 +247,8 @@ class TenantForeignKey(_DeferredDdlConstraint):
         kwargs.update(column=self.column, to=self.to)
         if self.on_delete != "RESTRICT":
             kwargs["on_delete"] = self.on_delete
+        if self.also:
+            kwargs["also"] = [list(pair) for pair in self.also]
         return path, args, kwargs
 
 

@@ -57,12 +57,19 @@ def test_seed_demo_is_idempotent() -> None:
     call_command("seed_demo", verbosity=0)
     tenants = Tenant.objects.filter(slug__in=["acme", "globex"]).order_by("slug")
     assert [t.slug for t in tenants] == ["acme", "globex"]
+    from finance.models import Company, JournalEntry, Payment
     from kernel.models import User
 
     with tenant_context(tenants[0].id):
-        assert User.objects.count() == 2
+        assert User.objects.count() == 3
+        assert Company.objects.count() == 2
+        # Two companies, one payment in every status each; posted and draft journals.
+        statuses = sorted(Payment.objects.values_list("status", flat=True))
+        assert statuses == sorted([s.value for s in Payment.Status] * 2)
+        assert set(JournalEntry.objects.values_list("status", flat=True)) == {"DRAFT", "POSTED"}
     with tenant_context(tenants[1].id):
-        assert User.objects.count() == 1
+        assert User.objects.count() == 2
+        assert Company.objects.count() == 2
 
 
 def test_nested_unit_of_work_with_the_same_values_costs_no_extra_statement(

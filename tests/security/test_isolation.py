@@ -144,7 +144,9 @@ def test_composite_key_to_another_tenants_row_fails_exactly_like_a_missing_row(
 def test_kernel_role_cannot_read_finance_and_finance_role_cannot_read_kernel(
     tenant_a: Tenant,
 ) -> None:
-    company_create(tenant_id=tenant_a.id, code="A1", name="A One", base_currency="USD")
+    company_create(
+        tenant_id=tenant_a.id, actor="command:test", code="A1", name="A One", base_currency="USD"
+    )
     with tenant_context(tenant_a.id):
         with pytest.raises(ProgrammingError) as exc, transaction.atomic(using="kernel"):
             fetchall("kernel", "SELECT * FROM finance.companies")

@@ -3,12 +3,15 @@ reused one (where the variable reads '' instead of NULL) — and nothing raises.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from decimal import Decimal
 
 import pytest
 from django.db import connections, transaction
 
 from aibos.tenancy import tenant_context
+from finance import demo, services
 from tests.conftest import truncate_governed_tables
 from tests.security.helpers import alias_reading, scalar, tenant_tables
 
@@ -65,10 +68,6 @@ def _populate_every_tenant_table() -> None:
             [t],
         ),
         (
-            "INSERT INTO finance.companies (tenant_id, code, name, base_currency) VALUES (%s, 'C', 'C', 'USD')",
-            [t],
-        ),
-        (
             "INSERT INTO config.provider_profiles (id, name, provider, capabilities) VALUES ('00000000-0000-4000-8000-0000000000e1', 'p', 'pg', '{}')",
             [],
         ),
@@ -88,6 +87,78 @@ def _populate_every_tenant_table() -> None:
         cur.execute("SELECT set_config('app.tenant_id', %s, true)", [t])
         for sql, params in statements:
             cur.execute(sql, params)
+    _populate_finance()
+
+
+def _populate_finance() -> None:
+    """Every finance table, through the services (as the finance role): the ledger tables only
+    take rows that satisfy their invariants."""
+    actor = "command:test"
+    us = demo.books_create(
+        tenant_id=TENANT,
+        actor=actor,
+        code="US",
+        name="US",
+        base_currency="USD",
+        foreign_currency="EUR",
+    )
+    eu = demo.books_create(tenant_id=TENANT, actor=actor, code="EU", name="EU", base_currency="EUR")
+    services.fx_rate_set(
+        tenant_id=TENANT,
+        actor=actor,
+        base="EUR",
+        quote="USD",
+        rate=Decimal("1.1"),
+        valid_from=dt.date(2026, 1, 1),
+    )
+    matrix = services.approval_matrix_create(
+        tenant_id=TENANT,
+        actor=actor,
+        company_id=us.company.pk,
+        payment_type="vendor",
+        currency="USD",
+        bands=[services.BandInput(Decimal(0), None, 1, ["r"])],
+    )
+    services.approval_matrix_activate(tenant_id=TENANT, actor=actor, matrix_id=matrix.pk)
+    assert us.bank is not None and us.foreign_bank is not None and eu.bank is not None
+    payment, _ = services.payment_create(
+        tenant_id=TENANT,
+        actor=actor,
+        idempotency_key="p1",
+        company_id=us.company.pk,
+        payment_type="vendor",
+        amount=Decimal("10.00"),
+        currency="USD",
+        bank_account_id=us.bank.pk,
+        debit_account_id=us.accounts["2000"].pk,
+        beneficiary_name="V",
+        beneficiary_account="X1",
+    )
+    services.payment_submit(tenant_id=TENANT, actor=actor, payment_id=payment.pk)
+    services.payment_approve(
+        tenant_id=TENANT, actor="user:00000000-0000-4000-8000-0000000000b1", payment_id=payment.pk
+    )
+    services.intercompany_settle(
+        tenant_id=TENANT,
+        actor=actor,
+        from_bank_account_id=us.foreign_bank.pk,
+        to_bank_account_id=eu.bank.pk,
+        from_account_id=us.accounts["1510"].pk,
+        to_account_id=eu.accounts["2500"].pk,
+        amount=Decimal("5.00"),
+        entry_date=dt.date(2026, 3, 1),
+    )
+    services.document_attach(
+        tenant_id=TENANT,
+        actor=actor,
+        company_id=us.company.pk,
+        provider="local",
+        locator="/x",
+        content_hash="0" * 64,
+        size_bytes=1,
+        mime_type="text/plain",
+        payment_id=payment.pk,
+    )
 
 
 @pytest.fixture
@@ -120,7 +191,7 @@ def test_fresh_connection_without_tenant_sees_zero_rows(populated: None) -> None
 def test_reused_connection_without_tenant_sees_zero_rows(populated: None) -> None:
     with tenant_context(TENANT):
         assert scalar("kernel", "SELECT count(*) FROM kernel.users") == 1
-        assert scalar("finance", "SELECT count(*) FROM finance.companies") == 1
+        assert scalar("finance", "SELECT count(*) FROM finance.companies") == 2
         assert scalar("config", "SELECT count(*) FROM config.settings") == 1
     # Same server connections, after COMMIT: the variable now reads '' rather than NULL.
     for alias in ("kernel", "finance", "config"):

@@ -1,4 +1,5 @@
-"""Two demo tenants with users, roles, a Cell and a company each. Safe to run again."""
+"""Two demo tenants with users, roles, a Cell, two companies with books and payments each.
+Safe to run again."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from aibos.tenancy import tenant_context
+from finance.demo import demo_ledger_seed
 from finance.models import Company
-from finance.services import company_create
 from kernel import services
 from kernel.models import ApiCredential, Canon, Role, Tenant, User
 
@@ -19,16 +20,28 @@ TENANTS: list[dict[str, Any]] = [
         "slug": "acme",
         "name": "Acme Holdings",
         "users": [
-            ("alice@acme.test", "Alice Approver", True),
-            ("bob@acme.test", "Bob Clerk", False),
+            ("alice@acme.test", "Alice Admin", True, "finance.cfo"),
+            ("bob@acme.test", "Bob Approver", False, "finance.approver.l1"),
+            ("dave@acme.test", "Dave Approver", False, "finance.approver.l2"),
         ],
-        "company": ("ACME-US", "Acme US Inc.", "USD"),
+        "companies": [
+            ("ACME-US", "Acme US Inc.", "USD", "EUR"),
+            ("ACME-EU", "Acme Europe B.V.", "EUR", None),
+        ],
+        "fx": [("EUR", "USD", "1.0850"), ("USD", "EUR", "0.9217")],
     },
     {
         "slug": "globex",
         "name": "Globex Group",
-        "users": [("charlie@globex.test", "Charlie Controller", True)],
-        "company": ("GLOBEX-EU", "Globex Europe GmbH", "EUR"),
+        "users": [
+            ("charlie@globex.test", "Charlie Controller", True, "finance.cfo"),
+            ("frank@globex.test", "Frank Approver", False, "finance.approver.l1"),
+        ],
+        "companies": [
+            ("GLOBEX-EU", "Globex Europe GmbH", "EUR", "GBP"),
+            ("GLOBEX-UK", "Globex UK Ltd", "GBP", None),
+        ],
+        "fx": [("GBP", "EUR", "1.1720"), ("EUR", "GBP", "0.8532")],
     },
 ]
 
@@ -56,7 +69,9 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 "\nDemo data ready. Sign in at http://127.0.0.1:8000/admin/ with\n"
                 f"  tenant: acme    email: alice@acme.test      password: {DEMO_PASSWORD}\n"
-                f"  tenant: globex  email: charlie@globex.test  password: {DEMO_PASSWORD}"
+                f"  tenant: globex  email: charlie@globex.test  password: {DEMO_PASSWORD}\n"
+                "Approvers: bob@acme.test (L1), dave@acme.test (L2), alice@acme.test (CFO), "
+                "frank@globex.test (L1), charlie@globex.test (CFO); same password."
             )
         )
 
@@ -72,8 +87,8 @@ class Command(BaseCommand):
                         description=description,
                         permissions=perms,
                     )
-            first_user = None
-            for email, full_name, is_admin in spec["users"]:
+            approvers: list[str] = []
+            for email, full_name, is_admin, finance_role in spec["users"]:
                 user = User.objects.filter(email__iexact=email).first()
                 if user is None:
                     user = services.user_create(
@@ -85,13 +100,13 @@ class Command(BaseCommand):
                         is_staff=True,
                         is_superuser=is_admin,
                     )
-                    services.user_assign_role(
-                        tenant=tenant,
-                        actor=None,
-                        user=user,
-                        role=roles["tenant.admin" if is_admin else "finance.approver.l1"],
-                    )
-                first_user = first_user or user
+                    for role_name in (
+                        ("tenant.admin", finance_role) if is_admin else (finance_role,)
+                    ):
+                        services.user_assign_role(
+                            tenant=tenant, actor=None, user=user, role=roles[role_name]
+                        )
+                approvers.append(f"user:{user.pk}")
             canon = Canon.objects.filter(name="payments-cell").first() or services.canon_register(
                 tenant=tenant, actor=None, name="payments-cell", service_url="http://127.0.0.1:9000"
             )
@@ -102,7 +117,15 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"{tenant.slug}: API token for payments-cell (shown once): {token}"
                 )
-            code, name, currency = spec["company"]
-            if not Company.objects.filter(code=code).exists():
-                company_create(tenant_id=tenant.id, code=code, name=name, base_currency=currency)
+            if not Company.objects.filter(code=spec["companies"][0][0]).exists():
+                # Payments are requested by the Cell and approved by people (maker-checker);
+                # the first non-admin user approves.
+                demo_ledger_seed(
+                    tenant_id=tenant.id,
+                    actor="command:seed_demo",
+                    companies=spec["companies"],
+                    fx=spec["fx"],
+                    approvers=approvers[1:],
+                    requester=f"cell:{canon.pk}",
+                )
         self.stdout.write(f"{tenant.slug}: ready ({len(spec['users'])} users, {len(ROLES)} roles)")

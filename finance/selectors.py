@@ -1,0 +1,114 @@
+"""Finance reads. Each takes the tenant first and filters on it explicitly; RLS enforces it too.
+
+Fetch-by-id returns None for a missing row and for another tenant's row alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from finance.models import (
+    Account,
+    AccountBalance,
+    ApprovalMatrix,
+    BankAccount,
+    Company,
+    FxRate,
+    JournalEntry,
+    Payment,
+)
+
+
+def fx_rate_valid_on(*, tenant_id: uuid.UUID, base: str, quote: str, on: dt.date) -> FxRate | None:
+    return (
+        FxRate.objects.filter(tenant_id=tenant_id, base=base, quote=quote, valid_from__lte=on)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=on))
+        .order_by("-valid_from")
+        .first()
+    )
+
+
+def companies(*, tenant_id: uuid.UUID) -> QuerySet[Company]:
+    return Company.objects.filter(tenant_id=tenant_id, deleted_at__isnull=True).order_by("code")
+
+
+def accounts(*, tenant_id: uuid.UUID, company_id: uuid.UUID | None = None) -> QuerySet[Account]:
+    qs = Account.objects.filter(tenant_id=tenant_id)
+    return qs.filter(company_id=company_id) if company_id else qs
+
+
+def bank_accounts(*, tenant_id: uuid.UUID) -> QuerySet[BankAccount]:
+    return BankAccount.objects.filter(tenant_id=tenant_id).order_by("name", "id")
+
+
+def fx_rates(*, tenant_id: uuid.UUID) -> QuerySet[FxRate]:
+    return FxRate.objects.filter(tenant_id=tenant_id).order_by("base", "quote", "-valid_from")
+
+
+def journal_entries(
+    *, tenant_id: uuid.UUID, company_id: uuid.UUID | None = None, status: str | None = None
+) -> QuerySet[JournalEntry]:
+    qs = JournalEntry.objects.filter(tenant_id=tenant_id)
+    if company_id:
+        qs = qs.filter(company_id=company_id)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.annotate(line_count=Count("lines"))
+
+
+def journal_entry_get(*, tenant_id: uuid.UUID, entry_id: Any) -> JournalEntry | None:
+    return (
+        JournalEntry.objects.filter(tenant_id=tenant_id, pk=entry_id)
+        .prefetch_related("lines")
+        .first()
+    )
+
+
+def payments(
+    *, tenant_id: uuid.UUID, company_id: uuid.UUID | None = None, status: str | None = None
+) -> QuerySet[Payment]:
+    qs = Payment.objects.filter(tenant_id=tenant_id)
+    if company_id:
+        qs = qs.filter(company_id=company_id)
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+def payment_get(*, tenant_id: uuid.UUID, payment_id: Any) -> Payment | None:
+    return (
+        Payment.objects.filter(tenant_id=tenant_id, pk=payment_id)
+        .prefetch_related("approvals")
+        .first()
+    )
+
+
+def approval_matrices(
+    *, tenant_id: uuid.UUID, company_id: uuid.UUID | None = None
+) -> QuerySet[ApprovalMatrix]:
+    qs = ApprovalMatrix.objects.filter(tenant_id=tenant_id).prefetch_related("bands")
+    return qs.filter(company_id=company_id) if company_id else qs
+
+
+def account_balance(*, tenant_id: uuid.UUID, account_id: Any) -> dict[str, Any] | None:
+    """One indexed row: the running totals the posting trigger keeps."""
+    account = Account.objects.filter(tenant_id=tenant_id, pk=account_id).first()
+    if account is None:
+        return None
+    row = AccountBalance.objects.filter(tenant_id=tenant_id, account_id=account_id).first()
+    debit = row.debit_total if row else Decimal(0)
+    credit = row.credit_total if row else Decimal(0)
+    return {
+        "account": account,
+        "debit_total": debit,
+        "credit_total": credit,
+        "balance": debit - credit,
+        "txn_balance": row.txn_balance if row else Decimal(0),
+        "line_count": row.line_count if row else 0,
+        "version": row.version if row else 0,
+    }

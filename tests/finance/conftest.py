@@ -1,0 +1,96 @@
+"""Finance fixtures: tenant A's two companies (US in USD with a EUR bank, EU in EUR), the seeds'
+approval matrices, and approvers holding each role. Charlie's tenant B gets its own company."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+
+from finance import demo, services
+from kernel import services as kernel_services
+from kernel.models import Tenant, User
+from tests.factories import RoleFactory, UserFactory
+
+DAY = dt.date(2026, 3, 10)
+SYSTEM = "command:test"
+
+
+def actor(user: User) -> str:
+    return f"user:{user.pk}"
+
+
+def _approver(tenant: Tenant, email: str, role_name: str) -> User:
+    user = UserFactory(tenant=tenant, email=email)
+    role = RoleFactory(tenant=tenant, name=role_name)
+    kernel_services.user_assign_role(tenant=tenant, actor=None, user=user, role=role)
+    return user
+
+
+@pytest.fixture
+def approvers(tenant_a: Tenant) -> SimpleNamespace:
+    return SimpleNamespace(
+        l1=_approver(tenant_a, "l1@a.test", demo.L1),
+        l2=_approver(tenant_a, "l2@a.test", demo.L2),
+        cfo=_approver(tenant_a, "cfo@a.test", demo.CFO),
+    )
+
+
+@pytest.fixture
+def books(tenant_a: Tenant) -> SimpleNamespace:
+    us = demo.books_create(
+        tenant_id=tenant_a.id,
+        actor=SYSTEM,
+        code="US",
+        name="Acme US",
+        base_currency="USD",
+        foreign_currency="EUR",
+    )
+    eu = demo.books_create(
+        tenant_id=tenant_a.id, actor=SYSTEM, code="EU", name="Acme EU", base_currency="EUR"
+    )
+    services.fx_rate_set(
+        tenant_id=tenant_a.id,
+        actor=SYSTEM,
+        base="EUR",
+        quote="USD",
+        rate=Decimal("1.1"),
+        valid_from=dt.date(2026, 1, 1),
+    )
+    demo.matrix_activate(tenant_id=tenant_a.id, actor=SYSTEM, company=us.company, profile="A")
+    demo.matrix_activate(tenant_id=tenant_a.id, actor=SYSTEM, company=eu.company, profile="B")
+    return SimpleNamespace(tenant=tenant_a, us=us, eu=eu)
+
+
+@pytest.fixture
+def books_b(tenant_b: Tenant) -> demo.Books:
+    return demo.books_create(
+        tenant_id=tenant_b.id, actor=SYSTEM, code="GL", name="Globex", base_currency="USD"
+    )
+
+
+def post_simple(
+    books: demo.Books,
+    amount: str = "100.00",
+    *,
+    debit: str = "5000",
+    credit: str = "1000",
+    on: dt.date = DAY,
+    key: str | None = None,
+) -> object:
+    entry, _ = services.journal_create_draft(
+        tenant_id=books.company.tenant_id,
+        actor=SYSTEM,
+        company_id=books.company.pk,
+        entry_date=on,
+        reference="test",
+        lines=[
+            services.LineInput(books.accounts[debit].pk, "debit", Decimal(amount)),
+            services.LineInput(books.accounts[credit].pk, "credit", Decimal(amount)),
+        ],
+        idempotency_key=key,
+        post=True,
+    )
+    return entry
