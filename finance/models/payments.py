@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pgtrigger
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -28,7 +30,7 @@ class PaymentType(models.TextChoices):
     TREASURY = "treasury"
 
 
-def role_list(**kwargs: object) -> ArrayField:  # type: ignore[type-arg]
+def role_list(**kwargs: Any) -> ArrayField:  # type: ignore[type-arg]
     return ArrayField(models.CharField(max_length=150), **kwargs)
 
 
