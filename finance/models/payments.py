@@ -30,7 +30,7 @@ class PaymentType(models.TextChoices):
     TREASURY = "treasury"
 
 
-def role_list(**kwargs: Any) -> ArrayField:  # type: ignore[type-arg]
+def role_list(**kwargs: Any) -> ArrayField:
     return ArrayField(models.CharField(max_length=150), **kwargs)
 
 
