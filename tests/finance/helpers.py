@@ -1,0 +1,36 @@
+"""Raw SQL as the finance runtime role, and what the database said when it refused."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from django.db import connections
+
+from aibos.tenancy import tenant_context
+
+
+def run(tenant_id: uuid.UUID, *statements: str | tuple[str, list[Any]]) -> list[Any]:
+    """Run statements in one transaction on the finance alias (aibos_finance_role); returns
+    the last statement's rows, if any."""
+    rows: list[Any] = []
+    with tenant_context(tenant_id, actor="sql:test", using=["finance"]):
+        with connections["finance"].cursor() as cur:
+            for statement in statements:
+                sql, params = statement if isinstance(statement, tuple) else (statement, [])
+                cur.execute(sql, params)
+                rows = cur.fetchall() if cur.description else []
+    return rows
+
+
+def refused(excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, str]:
+    """(SQLSTATE, constraint/rule name) of a database refusal."""
+    cause = excinfo.value.__cause__
+    diag = getattr(cause, "diag", None)
+    return getattr(cause, "sqlstate", "") or "", getattr(diag, "constraint_name", "") or ""
+
+
+def message(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+    cause = excinfo.value.__cause__
+    return getattr(getattr(cause, "diag", None), "message_primary", "") or str(excinfo.value)
