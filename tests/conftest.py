@@ -76,3 +76,7 @@ def django_db_setup(
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
         for alias in connections:
             connections[alias].close()
+
+
+# Ledger fixtures, shared by tests/finance and tests/security.
+from tests.finance.books import approvers, books, books_b  # noqa: E402, F401

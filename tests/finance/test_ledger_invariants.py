@@ -13,7 +13,7 @@ import pytest
 from django.db import DatabaseError
 
 from finance import services
-from tests.finance.conftest import DAY, SYSTEM, post_simple
+from tests.finance.books import DAY, SYSTEM, post_simple
 from tests.finance.helpers import message, refused, run
 
 pytestmark = pytest.mark.django_db(databases="__all__")

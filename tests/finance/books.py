@@ -1,4 +1,4 @@
-"""Finance fixtures: tenant A's two companies (US in USD with a EUR bank, EU in EUR), the seeds'
+"""Finance fixtures (registered in tests/conftest.py): tenant A's two companies (US in USD with a EUR bank, EU in EUR), the seeds'
 approval matrices, and approvers holding each role. Charlie's tenant B gets its own company."""
 
 from __future__ import annotations
