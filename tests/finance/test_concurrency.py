@@ -1,0 +1,198 @@
+"""Real concurrency: threads with their own connections, committed transactions.
+
+Racing approvers cannot over-approve, racing "mark paid" cannot double-post, postings on hot
+accounts neither deadlock nor lose an update nor leave a gap in the numbering, identical
+idempotent requests create one row, and the deferred settlement check fires at COMMIT.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from django.db import DatabaseError, connections
+
+from finance import services
+from tests.finance.books import DAY, SYSTEM, actor, post_simple
+from tests.finance.helpers import refused, run
+from tests.finance.test_payment_invariants import CELL, make_payment
+
+pytestmark = pytest.mark.django_db(databases="__all__", transaction=True)
+
+
+def race(*calls: Callable[[], Any]) -> list[Any]:
+    """Start every call at the same instant, each on its own thread and connections; return
+    each result or the exception it raised."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def worker(i: int, call: Callable[[], Any]) -> None:
+        try:
+            barrier.wait()
+            results[i] = call()
+        except Exception as exc:
+            results[i] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a racer is stuck (deadlock?)"
+    return results
+
+
+def test_racing_approvers_cannot_over_approve(
+    committed: None, books: SimpleNamespace, approvers: SimpleNamespace
+) -> None:
+    tenant = books.tenant.id
+    payment = make_payment(books, "20000.00")  # needs two of L1, L2, CFO
+    results = race(
+        *[
+            lambda u=u: services.payment_approve(
+                tenant_id=tenant, actor=actor(u), payment_id=payment.pk
+            )
+            for u in (approvers.l1, approvers.l2, approvers.cfo)
+        ]
+    )
+    refused_ = [r for r in results if isinstance(r, services.ApplicationError)]
+    assert len(refused_) == 1 and refused_[0].status == 409, results
+    rows = run(
+        tenant,
+        ("SELECT count(*) FROM finance.payment_approvals WHERE payment_id = %s", [payment.pk]),
+    )
+    assert rows == [(2,)]
+    assert run(tenant, ("SELECT status FROM finance.payments WHERE id = %s", [payment.pk])) == [
+        ("APPROVED",)
+    ]
+
+
+def test_racing_mark_paid_posts_once(
+    committed: None, books: SimpleNamespace, approvers: SimpleNamespace
+) -> None:
+    tenant = books.tenant.id
+    payment = make_payment(books, "500.00")
+    services.payment_approve(tenant_id=tenant, actor=actor(approvers.l1), payment_id=payment.pk)
+    results = race(
+        *[lambda: services.payment_mark_paid(tenant_id=tenant, actor=CELL, payment_id=payment.pk)]
+        * 4
+    )
+    assert all(getattr(r, "status", None) == "PAID" for r in results), results
+    assert len({r.journal_entry_id for r in results}) == 1
+    entries = run(
+        tenant,
+        (
+            "SELECT count(*) FROM finance.journal_entries WHERE company_id = %s",
+            [books.us.company.pk],
+        ),
+    )
+    assert entries == [(1,)]
+
+
+def test_hot_accounts_no_deadlock_no_lost_update_no_gap(
+    committed: None, books: SimpleNamespace
+) -> None:
+    """4 workers x 25 postings on the same two accounts, in opposite directions."""
+    us = books.us
+
+    def worker(direction: int) -> int:
+        debit, credit = ("5000", "1000") if direction else ("1000", "5000")
+        for i in range(25):
+            post_simple(us, f"{i + 1}.00", debit=debit, credit=credit)
+        return 25
+
+    results = race(*[lambda d=d: worker(d % 2) for d in range(4)])
+    assert results == [25] * 4, results
+    tenant = books.tenant.id
+    seqs = run(
+        tenant,
+        (
+            "SELECT posting_seq FROM finance.journal_entries WHERE company_id = %s ORDER BY 1",
+            [us.company.pk],
+        ),
+    )
+    assert [s for (s,) in seqs] == list(range(1, 101))
+    drift = run(
+        tenant,
+        """
+        SELECT count(*) FROM finance.account_balances b
+        JOIN (SELECT account_id, sum(debit) d, sum(credit) c FROM finance.journal_lines GROUP BY 1) s
+          USING (account_id)
+        WHERE b.debit_total <> s.d OR b.credit_total <> s.c
+        """,
+    )
+    assert drift == [(0,)]
+    # Same total moved both ways: 2 x (1 + ... + 25) each direction.
+    assert run(
+        tenant,
+        (
+            "SELECT debit_total FROM finance.account_balances WHERE account_id = %s",
+            [us.accounts["5000"].pk],
+        ),
+    ) == [(Decimal("650.0000"),)]
+
+
+def test_identical_idempotent_requests_create_one_entry(
+    committed: None, books: SimpleNamespace
+) -> None:
+    key = str(uuid.uuid4())
+    results = race(*[lambda: post_simple(books.us, "42.00", key=key)] * 8)
+    assert len({r.pk for r in results}) == 1, results
+    assert run(books.tenant.id, "SELECT count(*) FROM finance.journal_entries") == [(1,)]
+
+
+def test_the_settlement_check_is_deferred_to_commit(
+    committed: None, books: SimpleNamespace
+) -> None:
+    """Inside the transaction a SETTLED row without entries is accepted; COMMIT refuses it."""
+    tenant = books.tenant.id
+    us, eu = books.us, books.eu
+    settlement = str(uuid.uuid4())
+    insert = (
+        "INSERT INTO finance.intercompany_settlements (id, tenant_id, from_company_id, to_company_id, "
+        "amount, currency, status, from_bank_account_id, to_bank_account_id, from_account_id, "
+        "to_account_id, reference, requested_by) VALUES (%s, %s, %s, %s, 10, 'EUR', 'PENDING', %s, %s, %s, %s, '', '')"
+    )
+    statements = [
+        (
+            insert,
+            [
+                settlement,
+                tenant,
+                us.company.pk,
+                eu.company.pk,
+                us.foreign_bank.pk,
+                eu.bank.pk,
+                us.accounts["1510"].pk,
+                eu.accounts["2500"].pk,
+            ],
+        ),
+        (
+            "UPDATE finance.intercompany_settlements SET status = 'SETTLED' WHERE id = %s RETURNING status",
+            [settlement],
+        ),
+    ]
+    with pytest.raises(DatabaseError) as exc:
+        rows = run(tenant, *statements)
+        pytest.fail(f"committed without error: {rows}")
+    assert refused(exc) == ("23514", "finance_settlement_posted")
+    assert run(tenant, "SELECT count(*) FROM finance.intercompany_settlements") == [(0,)]
+    # Through the service both entries are posted in the same transaction.
+    done = services.intercompany_settle(
+        tenant_id=tenant,
+        actor=SYSTEM,
+        from_bank_account_id=us.foreign_bank.pk,
+        to_bank_account_id=eu.bank.pk,
+        from_account_id=us.accounts["1510"].pk,
+        to_account_id=eu.accounts["2500"].pk,
+        amount=Decimal("10.00"),
+        entry_date=DAY,
+    )
+    assert done.status == "SETTLED" and done.from_entry_id and done.to_entry_id
