@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError, IntegrityError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -19,6 +20,12 @@ from aibos.tenancy import TenantContextMissing
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
         return Response({"detail": exc.message, **exc.extra}, status=exc.status)
+    # Safety net: services translate database refusals themselves; anything that still gets
+    # here is bad input (22xxx) or a clash with existing data (23xxx), not a server fault.
+    if isinstance(exc, DataError):
+        return Response({"detail": _db_message(exc), "code": "invalid_value"}, status=400)
+    if isinstance(exc, IntegrityError):
+        return Response({"detail": _db_message(exc), "code": "conflict"}, status=409)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages
@@ -30,3 +37,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, TenantContextMissing):
         return Response({"detail": "Authentication required."}, status=status.HTTP_401_UNAUTHORIZED)
     return drf_exception_handler(exc, context)
+
+
+def _db_message(exc: Exception) -> str:
+    diag = getattr(exc.__cause__, "diag", None)
+    return getattr(diag, "message_primary", None) or "The database refused the request."

@@ -189,7 +189,9 @@ def _restore(
 ) -> bool:
     """Nested contexts: put the enclosing values back. On an exception the savepoint is rolled
     back, and the values with it; if no statement ran, nothing was set."""
-    if exc_type is None and setter.previous:
+    # Marked for rollback (set_rollback, an error response): the savepoint rollback restores the
+    # values, and no statement may run before it.
+    if exc_type is None and setter.previous and not connections[alias].needs_rollback:
         with connections[alias].cursor() as cur:
             _apply(cur, setter.previous, keep_previous=False)
     return False

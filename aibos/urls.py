@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from kernel.auth import TenantAdminAuthenticationForm
 
@@ -20,5 +21,12 @@ def health(request: HttpRequest) -> JsonResponse:
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("kernel.urls")),
+    path("api/v1/", include("finance.urls")),
+    path("api/v1/schema/", SpectacularAPIView.as_view(), name="openapi-schema"),
+    path(
+        "api/v1/docs/",
+        SpectacularSwaggerView.as_view(url_name="openapi-schema"),
+        name="openapi-docs",
+    ),
     path("healthz", health, name="health"),
 ]

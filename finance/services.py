@@ -284,7 +284,7 @@ class LineInput:
 
 
 def _build_line(
-    entry: JournalEntry, company: Company, account: Account, line: LineInput
+    entry: JournalEntry, company: Company, account: Account, line: LineInput, line_no: int
 ) -> JournalLine:
     if account.company_id != company.pk:
         raise errors.Unprocessable(errors.WRONG_COMPANY.format(what="Account", id=account.pk))
@@ -311,6 +311,7 @@ def _build_line(
     return JournalLine(
         tenant_id=entry.tenant_id,
         entry=entry,
+        line_no=line_no,
         account=account,
         debit=converted if line.side == DEBIT else Decimal(0),
         credit=converted if line.side == CREDIT else Decimal(0),
@@ -323,7 +324,11 @@ def _build_line(
 
 
 def _insert_lines(
-    tenant_id: uuid.UUID, entry: JournalEntry, company: Company, lines: Sequence[LineInput]
+    tenant_id: uuid.UUID,
+    entry: JournalEntry,
+    company: Company,
+    lines: Sequence[LineInput],
+    first_line_no: int = 1,
 ) -> list[JournalLine]:
     account_ids = {line.account_id for line in lines}
     accounts = {a.pk: a for a in Account.objects.filter(tenant_id=tenant_id, pk__in=account_ids)}
@@ -332,7 +337,10 @@ def _insert_lines(
         raise errors.NotFound(
             errors.NOT_FOUND.format(what="Account", id=sorted(map(str, missing))[0])
         )
-    rows = [_build_line(entry, company, accounts[line.account_id], line) for line in lines]
+    rows = [
+        _build_line(entry, company, accounts[line.account_id], line, first_line_no + i)
+        for i, line in enumerate(lines)
+    ]
     return JournalLine.objects.bulk_create(rows)
 
 
@@ -421,8 +429,9 @@ def journal_add_line(
         if entry.status != JournalEntry.Status.DRAFT:
             raise Conflict(errors.ENTRY_NOT_DRAFT.format(id=entry.pk, status=entry.status))
         company = _get(Company, tenant_id, entry.company_id, "Company")
+        last = JournalLine.objects.filter(tenant_id=tenant_id, entry=entry).count()
         (line,) = _insert_lines(
-            tenant_id, entry, company, [LineInput(account_id, side, amount, memo)]
+            tenant_id, entry, company, [LineInput(account_id, side, amount, memo)], last + 1
         )
     return line
 
@@ -479,6 +488,7 @@ def journal_reverse(
                 JournalLine(
                     tenant_id=tenant_id,
                     entry=reversal,
+                    line_no=line.line_no,
                     account_id=line.account_id,
                     debit=line.credit,
                     credit=line.debit,

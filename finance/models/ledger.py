@@ -140,6 +140,8 @@ class JournalLine(TenantScopedModel):
     ``fx_rate`` the rate that converted it (1 when the currencies are the same)."""
 
     entry = same_tenant_fk(JournalEntry, related_name="lines", on_delete=models.PROTECT)
+    # Presentation order within the entry (not a key: raw inserts may leave it 0).
+    line_no = models.PositiveIntegerField(default=0, db_default=0)
     account = same_tenant_fk(Account, related_name="lines", on_delete=models.PROTECT)
     debit = models.DecimalField(**MONEY, default=0)
     credit = models.DecimalField(**MONEY, default=0)
@@ -151,7 +153,7 @@ class JournalLine(TenantScopedModel):
 
     class Meta(TenantScopedModel.Meta):
         db_table = 'finance"."journal_lines'
-        ordering = ["created_at", "id"]
+        ordering = ["line_no", "id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant_id", "id"], name="finance_journalline_tenant_key"

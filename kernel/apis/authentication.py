@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
@@ -40,3 +41,18 @@ class ApiCredentialAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'
+
+
+class ApiCredentialScheme(OpenApiAuthenticationExtension):
+    """How the OpenAPI document describes API credentials."""
+
+    target_class = "kernel.apis.authentication.ApiCredentialAuthentication"
+    name = "apiCredential"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "aibos_<tenant>_<key>_<secret>",
+            "description": "Issued with `manage.py api_credential_issue`; bound to one tenant.",
+        }

@@ -1,0 +1,777 @@
+"""The Cells API for finance (DRF, under /api/v1/). One view per resource or operation, nested
+Input/Output serializers, services for writes and selectors for reads.
+
+The tenant comes from the credential only (the middleware sets the context); a ``tenant_id``
+in a body is never read. Amounts travel as decimal strings, never JSON numbers.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from aibos.pagination import KeysetPaginator
+from aibos.tenancy import require_context
+from finance import currencies, errors, selectors, services
+from finance.models import (
+    Account,
+    ApprovalMatrix,
+    JournalEntry,
+    Payment,
+    PaymentType,
+    mask_account_number,
+)
+
+AMOUNT_RE = re.compile(r"^\d{1,15}(\.\d{1,4})?$")
+RATE_RE = re.compile(r"^\d{1,10}(\.\d{1,10})?$")
+AMOUNT_AS_STRING = 'Send amounts as decimal strings such as "1250.00", not JSON numbers.'
+AMOUNT_FORMAT = "Use a positive amount with at most 15 digits before and 4 after the point."
+AMOUNT_ZERO = "The amount must be greater than zero."
+RATE_FORMAT = "Use a positive rate with at most 10 digits before and 10 after the point."
+NOT_ALLOWED = "Your credential may not {action}."
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="Unique per request; a retry with the same key and body returns the original "
+    "result (200), the same key with another body is a 409 naming the differing fields.",
+)
+PAGE_PARAMS = [
+    OpenApiParameter("limit", int, description="1-200, default 50"),
+    OpenApiParameter("cursor", str, description="from the previous page's `next`"),
+]
+
+
+# --- fields --------------------------------------------------------------------------------
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "example": "1250.00"})
+class DecimalStringField(serializers.Field):
+    """A decimal that must arrive as a string (binary floats never touch money)."""
+
+    pattern = AMOUNT_RE
+    format_message = AMOUNT_FORMAT
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        if not isinstance(data, str):
+            raise serializers.ValidationError(AMOUNT_AS_STRING)
+        if not self.pattern.match(data.strip()):
+            raise serializers.ValidationError(self.format_message)
+        value = Decimal(data.strip())
+        if value <= 0:
+            raise serializers.ValidationError(AMOUNT_ZERO)
+        return value
+
+    def to_representation(self, value: Any) -> str:
+        return str(value)
+
+
+class RateField(DecimalStringField):
+    pattern = RATE_RE
+    format_message = RATE_FORMAT
+
+
+class CurrencyField(serializers.CharField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_length=3, max_length=3, **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        code = super().to_internal_value(data).upper()
+        if not currencies.is_currency(code):
+            raise serializers.ValidationError(errors.UNKNOWN_CURRENCY.format(code=code))
+        return code
+
+
+# --- plumbing ------------------------------------------------------------------------------
+
+
+def _actor() -> tuple[uuid.UUID, str]:
+    ctx = require_context()
+    return ctx.tenant_id, ctx.actor
+
+
+def _validated(
+    serializer_class: type[serializers.Serializer[Any]], request: Request
+) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _idempotency_key(request: Request) -> str:
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not key:
+        raise errors.ApplicationError(
+            errors.IDEMPOTENCY_KEY_REQUIRED, extra={"code": "idempotency_key_required"}
+        )
+    if len(key) > 128:
+        raise errors.ApplicationError("The Idempotency-Key header is limited to 128 characters.")
+    return key
+
+
+def _may_administer(request: Request, permission: str) -> None:
+    """Reference data (companies, charts, matrices) is written by people with the permission,
+    never by a Cell credential."""
+    user = request.user
+    if not getattr(user, "pk", None) or not user.has_perm(permission):
+        raise errors.Forbidden(
+            NOT_ALLOWED.format(action=permission.split(".")[1].replace("_", " "))
+        )
+
+
+def _found(obj: Any, what: str, pk: Any) -> Any:
+    if obj is None:
+        raise errors.NotFound(errors.NOT_FOUND.format(what=what, id=pk))
+    return obj
+
+
+def _page(
+    request: Request,
+    qs: Any,
+    out: type[serializers.Serializer[Any]],
+    paginator: KeysetPaginator | None = None,
+) -> Response:
+    rows, next_url = (paginator or KeysetPaginator()).paginate(qs, request)
+    return Response({"results": out(rows, many=True).data, "next": next_url})
+
+
+def _created(data: Any, created: bool) -> Response:
+    response = Response(data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+    if not created:
+        response["Idempotent-Replay"] = "true"
+    return response
+
+
+# --- companies, accounts, bank accounts, FX ------------------------------------------------
+
+
+class CompanyOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    base_currency = serializers.CharField()
+    soft_lock_date = serializers.DateField(allow_null=True)
+    hard_lock_date = serializers.DateField(allow_null=True)
+
+
+class CompanyListApi(APIView):
+    @extend_schema_serializer(component_name="CompanyListInput")
+    class InputSerializer(serializers.Serializer):
+        code = serializers.CharField(max_length=32)
+        name = serializers.CharField(max_length=200)
+        base_currency = CurrencyField()
+
+    @extend_schema(parameters=PAGE_PARAMS, responses=CompanyOut(many=True))
+    def get(self, request: Request) -> Response:
+        tenant_id, _ = _actor()
+        return _page(
+            request,
+            selectors.companies(tenant_id=tenant_id),
+            CompanyOut,
+            KeysetPaginator(("code", "id"), descending=False),
+        )
+
+    @extend_schema(request=InputSerializer, responses={201: CompanyOut})
+    def post(self, request: Request) -> Response:
+        _may_administer(request, "finance.add_company")
+        tenant_id, actor = _actor()
+        company = services.company_create(
+            tenant_id=tenant_id, actor=actor, **_validated(self.InputSerializer, request)
+        )
+        return Response(CompanyOut(company).data, status=status.HTTP_201_CREATED)
+
+
+class AccountOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    company_id = serializers.UUIDField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    type = serializers.CharField()
+    currency = serializers.CharField()
+    parent_id = serializers.UUIDField(allow_null=True)
+    is_active = serializers.BooleanField()
+
+
+class AccountListApi(APIView):
+    @extend_schema_serializer(component_name="AccountListInput")
+    class InputSerializer(serializers.Serializer):
+        company_id = serializers.UUIDField()
+        code = serializers.CharField(max_length=32)
+        name = serializers.CharField(max_length=200)
+        type = serializers.ChoiceField(choices=Account.Type.choices)
+        currency = CurrencyField(required=False)
+        parent_id = serializers.UUIDField(required=False, allow_null=True)
+
+    @extend_schema(
+        parameters=[*PAGE_PARAMS, OpenApiParameter("company_id", uuid.UUID)],
+        responses=AccountOut(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        tenant_id, _ = _actor()
+        filters = _ListFilters(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        qs = selectors.accounts(
+            tenant_id=tenant_id, company_id=filters.validated_data.get("company_id")
+        )
+        return _page(request, qs, AccountOut, KeysetPaginator(("code", "id"), descending=False))
+
+    @extend_schema(request=InputSerializer, responses={201: AccountOut})
+    def post(self, request: Request) -> Response:
+        _may_administer(request, "finance.add_account")
+        tenant_id, actor = _actor()
+        account = services.account_create(
+            tenant_id=tenant_id, actor=actor, **_validated(self.InputSerializer, request)
+        )
+        return Response(AccountOut(account).data, status=status.HTTP_201_CREATED)
+
+
+class AccountBalanceApi(APIView):
+    @extend_schema_serializer(component_name="AccountBalance")
+    class OutputSerializer(serializers.Serializer):
+        account_id = serializers.UUIDField(source="account.pk")
+        currency = serializers.CharField(source="account.currency")
+        debit_total = serializers.DecimalField(max_digits=19, decimal_places=4)
+        credit_total = serializers.DecimalField(max_digits=19, decimal_places=4)
+        balance = serializers.DecimalField(
+            max_digits=20, decimal_places=4, help_text="debits minus credits, company currency"
+        )
+        txn_balance = serializers.DecimalField(
+            max_digits=19, decimal_places=4, help_text="in the account's currency"
+        )
+        line_count = serializers.IntegerField()
+        version = serializers.IntegerField(
+            help_text="increments with every posting that touches the account"
+        )
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request: Request, account_id: uuid.UUID) -> Response:
+        tenant_id, _ = _actor()
+        balance = _found(
+            selectors.account_balance(tenant_id=tenant_id, account_id=account_id),
+            "Account",
+            account_id,
+        )
+        return Response(self.OutputSerializer(balance).data)
+
+
+class BankAccountOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    company_id = serializers.UUIDField()
+    name = serializers.CharField()
+    bank_code = serializers.CharField()
+    account_number = serializers.CharField(source="masked_number")
+    currency = serializers.CharField()
+    ledger_account_id = serializers.UUIDField()
+    is_active = serializers.BooleanField()
+
+
+class BankAccountListApi(APIView):
+    @extend_schema_serializer(component_name="BankAccountListInput")
+    class InputSerializer(serializers.Serializer):
+        company_id = serializers.UUIDField()
+        name = serializers.CharField(max_length=200)
+        bank_code = serializers.CharField(max_length=32)
+        account_number = serializers.CharField(max_length=64)
+        ledger_account_id = serializers.UUIDField()
+
+    @extend_schema(parameters=PAGE_PARAMS, responses=BankAccountOut(many=True))
+    def get(self, request: Request) -> Response:
+        tenant_id, _ = _actor()
+        return _page(request, selectors.bank_accounts(tenant_id=tenant_id), BankAccountOut)
+
+    @extend_schema(request=InputSerializer, responses={201: BankAccountOut})
+    def post(self, request: Request) -> Response:
+        _may_administer(request, "finance.add_bankaccount")
+        tenant_id, actor = _actor()
+        bank = services.bank_account_create(
+            tenant_id=tenant_id, actor=actor, **_validated(self.InputSerializer, request)
+        )
+        return Response(BankAccountOut(bank).data, status=status.HTTP_201_CREATED)
+
+
+class FxRateOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    base = serializers.CharField()
+    quote = serializers.CharField()
+    rate = serializers.DecimalField(max_digits=20, decimal_places=10)
+    valid_from = serializers.DateField()
+    valid_to = serializers.DateField(allow_null=True)
+    source = serializers.CharField()  # type: ignore[assignment]  # a field named "source"
+
+
+class FxRateListApi(APIView):
+    @extend_schema_serializer(component_name="FxRateListInput")
+    class InputSerializer(serializers.Serializer):
+        base = CurrencyField()
+        quote = CurrencyField()
+        rate = RateField()
+        valid_from = serializers.DateField()
+        source = serializers.CharField(max_length=100, required=False, default="")  # type: ignore[assignment]
+
+        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+            if attrs["base"] == attrs["quote"]:
+                raise serializers.ValidationError("base and quote must differ.")
+            return attrs
+
+    @extend_schema(parameters=PAGE_PARAMS, responses=FxRateOut(many=True))
+    def get(self, request: Request) -> Response:
+        tenant_id, _ = _actor()
+        return _page(request, selectors.fx_rates(tenant_id=tenant_id), FxRateOut)
+
+    @extend_schema(request=InputSerializer, responses={201: FxRateOut})
+    def post(self, request: Request) -> Response:
+        """Rate feeds (Cells) and users with the permission may set rates."""
+        if getattr(request.user, "pk", None):
+            _may_administer(request, "finance.add_fxrate")
+        tenant_id, actor = _actor()
+        fx = services.fx_rate_set(
+            tenant_id=tenant_id, actor=actor, **_validated(self.InputSerializer, request)
+        )
+        return Response(FxRateOut(fx).data, status=status.HTTP_201_CREATED)
+
+
+# --- journals ------------------------------------------------------------------------------
+
+
+class LineIn(serializers.Serializer):
+    account_id = serializers.UUIDField()
+    side = serializers.ChoiceField(choices=[services.DEBIT, services.CREDIT])
+    amount = DecimalStringField(help_text="in the account's currency")
+    memo = serializers.CharField(max_length=255, required=False, default="")
+
+
+class LineOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    account_id = serializers.UUIDField()
+    debit = serializers.DecimalField(max_digits=19, decimal_places=4)
+    credit = serializers.DecimalField(max_digits=19, decimal_places=4)
+    currency = serializers.CharField()
+    txn_amount = serializers.DecimalField(max_digits=19, decimal_places=4)
+    fx_rate_id = serializers.UUIDField(allow_null=True)
+    fx_rate = serializers.DecimalField(source="fx_rate_value", max_digits=20, decimal_places=10)
+    memo = serializers.CharField()
+
+
+class JournalOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    company_id = serializers.UUIDField()
+    entry_date = serializers.DateField()
+    reference = serializers.CharField()
+    memo = serializers.CharField()
+    status = serializers.CharField()
+    posting_seq = serializers.IntegerField(allow_null=True)
+    posted_at = serializers.DateTimeField(allow_null=True)
+    posted_by = serializers.CharField()
+    reversal_of_id = serializers.UUIDField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class JournalListOut(JournalOut):
+    line_count = serializers.IntegerField()
+
+
+class JournalDetailOut(JournalOut):
+    lines = LineOut(many=True)
+
+
+def _line_inputs(lines: list[dict[str, Any]]) -> list[services.LineInput]:
+    return [
+        services.LineInput(x["account_id"], x["side"], x["amount"], x.get("memo", ""))
+        for x in lines
+    ]
+
+
+def _journal_detail(tenant_id: uuid.UUID, entry_id: Any) -> dict[str, Any]:
+    entry = _found(
+        selectors.journal_entry_get(tenant_id=tenant_id, entry_id=entry_id),
+        "Journal entry",
+        entry_id,
+    )
+    return dict(JournalDetailOut(entry).data)
+
+
+class JournalListApi(APIView):
+    @extend_schema_serializer(component_name="JournalListInput")
+    class InputSerializer(serializers.Serializer):
+        company_id = serializers.UUIDField()
+        entry_date = serializers.DateField()
+        reference = serializers.CharField(max_length=100, required=False, default="")
+        memo = serializers.CharField(required=False, default="", max_length=2000)
+        lines = LineIn(many=True, required=False, default=list, max_length=1000)  # type: ignore[call-arg]
+        post = serializers.BooleanField(required=False, default=False)
+
+    @extend_schema(
+        parameters=[
+            *PAGE_PARAMS,
+            OpenApiParameter("company_id", uuid.UUID),
+            OpenApiParameter("status", str, enum=JournalEntry.Status.values),
+        ],
+        responses=JournalListOut(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        tenant_id, _ = _actor()
+        filters = _ListFilters(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        qs = selectors.journal_entries(tenant_id=tenant_id, **filters.validated_data)
+        return _page(request, qs, JournalListOut)
+
+    @extend_schema(
+        parameters=[IDEMPOTENCY_HEADER],
+        request=InputSerializer,
+        responses={201: JournalDetailOut, 200: JournalDetailOut},
+    )
+    def post(self, request: Request) -> Response:
+        """Create a draft (optionally with lines; ``post: true`` posts it at once)."""
+        key = _idempotency_key(request)
+        data = _validated(self.InputSerializer, request)
+        tenant_id, actor = _actor()
+        entry, created = services.journal_create_draft(
+            tenant_id=tenant_id,
+            actor=actor,
+            company_id=data["company_id"],
+            entry_date=data["entry_date"],
+            reference=data["reference"],
+            memo=data["memo"],
+            lines=_line_inputs(data["lines"]),
+            post=data["post"],
+            idempotency_key=key,
+        )
+        return _created(_journal_detail(tenant_id, entry.pk), created)
+
+
+class _ListFilters(serializers.Serializer):
+    company_id = serializers.UUIDField(required=False)
+    status = serializers.CharField(required=False, max_length=10)
+
+
+class JournalDetailApi(APIView):
+    @extend_schema(responses=JournalDetailOut)
+    def get(self, request: Request, entry_id: uuid.UUID) -> Response:
+        tenant_id, _ = _actor()
+        return Response(_journal_detail(tenant_id, entry_id))
+
+
+class JournalLineApi(APIView):
+    @extend_schema(request=LineIn, responses={201: LineOut})
+    def post(self, request: Request, entry_id: uuid.UUID) -> Response:
+        data = _validated(LineIn, request)
+        tenant_id, actor = _actor()
+        line = services.journal_add_line(
+            tenant_id=tenant_id, actor=actor, entry_id=entry_id, **data
+        )
+        return Response(LineOut(line).data, status=status.HTTP_201_CREATED)
+
+
+class JournalPostApi(APIView):
+    @extend_schema(request=None, responses=JournalDetailOut)
+    def post(self, request: Request, entry_id: uuid.UUID) -> Response:
+        """Post a draft; posting a posted entry returns it unchanged."""
+        tenant_id, actor = _actor()
+        services.journal_post(tenant_id=tenant_id, actor=actor, entry_id=entry_id)
+        return Response(_journal_detail(tenant_id, entry_id))
+
+
+class JournalReverseApi(APIView):
+    @extend_schema_serializer(component_name="JournalReverseInput")
+    class InputSerializer(serializers.Serializer):
+        entry_date = serializers.DateField(required=False, allow_null=True, default=None)
+        memo = serializers.CharField(required=False, default="", max_length=2000)
+
+    @extend_schema(request=InputSerializer, responses={201: JournalDetailOut})
+    def post(self, request: Request, entry_id: uuid.UUID) -> Response:
+        data = _validated(self.InputSerializer, request)
+        tenant_id, actor = _actor()
+        reversal = services.journal_reverse(
+            tenant_id=tenant_id, actor=actor, entry_id=entry_id, **data
+        )
+        return Response(_journal_detail(tenant_id, reversal.pk), status=status.HTTP_201_CREATED)
+
+
+# --- payments ------------------------------------------------------------------------------
+
+
+class ApprovalOut(serializers.Serializer):
+    approver = serializers.CharField()
+    decision = serializers.CharField()
+    reason = serializers.CharField()
+    level = serializers.IntegerField()
+    approver_role = serializers.CharField()
+    decided_at = serializers.DateTimeField()
+
+
+class PolicyOut(serializers.Serializer):
+    matrix_id = serializers.UUIDField(source="policy_matrix_id", allow_null=True)
+    band_id = serializers.UUIDField(source="policy_band_id", allow_null=True)
+    currency = serializers.CharField(source="policy_currency")
+    amount = serializers.DecimalField(
+        source="policy_amount", max_digits=19, decimal_places=4, allow_null=True
+    )
+    fx_rate = serializers.DecimalField(
+        source="policy_fx_rate_value", max_digits=20, decimal_places=10, allow_null=True
+    )
+    required_approvals = serializers.IntegerField(allow_null=True)
+    approver_roles = serializers.ListField(child=serializers.CharField())
+    required_roles = serializers.ListField(child=serializers.CharField())
+
+
+class PaymentOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    company_id = serializers.UUIDField()
+    payment_type = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=19, decimal_places=4)
+    currency = serializers.CharField()
+    bank_account_id = serializers.UUIDField()
+    debit_account_id = serializers.UUIDField()
+    beneficiary_name = serializers.CharField()
+    beneficiary_account = serializers.SerializerMethodField()
+    reference = serializers.CharField()
+    status = serializers.CharField()
+    requested_by = serializers.CharField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    paid_at = serializers.DateTimeField(allow_null=True)
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+    journal_entry_id = serializers.UUIDField(allow_null=True)
+    policy = PolicyOut(source="*")
+    created_at = serializers.DateTimeField()
+
+    def get_beneficiary_account(self, payment: Payment) -> str:
+        return mask_account_number(payment.beneficiary_account)
+
+
+class PaymentDetailOut(PaymentOut):
+    approvals = ApprovalOut(many=True)
+
+
+def _payment_detail(tenant_id: uuid.UUID, payment_id: Any) -> dict[str, Any]:
+    payment = _found(
+        selectors.payment_get(tenant_id=tenant_id, payment_id=payment_id), "Payment", payment_id
+    )
+    return dict(PaymentDetailOut(payment).data)
+
+
+class PaymentListApi(APIView):
+    @extend_schema_serializer(component_name="PaymentListInput")
+    class InputSerializer(serializers.Serializer):
+        company_id = serializers.UUIDField()
+        payment_type = serializers.ChoiceField(choices=PaymentType.choices)
+        amount = DecimalStringField()
+        currency = CurrencyField()
+        bank_account_id = serializers.UUIDField()
+        debit_account_id = serializers.UUIDField()
+        beneficiary_name = serializers.CharField(max_length=200)
+        beneficiary_account = serializers.CharField(max_length=64)
+        reference = serializers.CharField(max_length=140, required=False, default="")
+
+    @extend_schema(
+        parameters=[
+            *PAGE_PARAMS,
+            OpenApiParameter("company_id", uuid.UUID),
+            OpenApiParameter("status", str, enum=Payment.Status.values),
+        ],
+        responses=PaymentOut(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        tenant_id, _ = _actor()
+        filters = _ListFilters(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        return _page(
+            request, selectors.payments(tenant_id=tenant_id, **filters.validated_data), PaymentOut
+        )
+
+    @extend_schema(
+        parameters=[IDEMPOTENCY_HEADER],
+        request=InputSerializer,
+        responses={201: PaymentDetailOut, 200: PaymentDetailOut},
+    )
+    def post(self, request: Request) -> Response:
+        key = _idempotency_key(request)
+        data = _validated(self.InputSerializer, request)
+        tenant_id, actor = _actor()
+        payment, created = services.payment_create(
+            tenant_id=tenant_id, actor=actor, idempotency_key=key, **data
+        )
+        return _created(_payment_detail(tenant_id, payment.pk), created)
+
+
+class PaymentDetailApi(APIView):
+    @extend_schema(responses=PaymentDetailOut)
+    def get(self, request: Request, payment_id: uuid.UUID) -> Response:
+        tenant_id, _ = _actor()
+        return Response(_payment_detail(tenant_id, payment_id))
+
+
+class _PaymentActionApi(APIView):
+    """POST /payments/<id>/<action>/: one service call, the payment with its history back."""
+
+    @extend_schema_serializer(component_name="_PaymentActionInput")
+    class InputSerializer(serializers.Serializer):
+        pass
+
+    def act(
+        self, tenant_id: uuid.UUID, actor: str, payment_id: uuid.UUID, data: dict[str, Any]
+    ) -> None:
+        raise NotImplementedError
+
+    def post(self, request: Request, payment_id: uuid.UUID) -> Response:
+        data = _validated(self.InputSerializer, request)
+        tenant_id, actor = _actor()
+        self.act(tenant_id, actor, payment_id, data)
+        return Response(_payment_detail(tenant_id, payment_id))
+
+
+class PaymentSubmitApi(_PaymentActionApi):
+    @extend_schema(request=None, responses=PaymentDetailOut)
+    def post(self, request: Request, payment_id: uuid.UUID) -> Response:
+        """Freeze the approval policy onto the payment and ask for approval."""
+        return super().post(request, payment_id)
+
+    def act(
+        self, tenant_id: uuid.UUID, actor: str, payment_id: uuid.UUID, data: dict[str, Any]
+    ) -> None:
+        services.payment_submit(tenant_id=tenant_id, actor=actor, payment_id=payment_id)
+
+
+class PaymentApproveApi(_PaymentActionApi):
+    @extend_schema_serializer(component_name="PaymentApproveInput")
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=500, required=False, default="")
+
+    @extend_schema(request=InputSerializer, responses=PaymentDetailOut)
+    def post(self, request: Request, payment_id: uuid.UUID) -> Response:
+        """Approve as the signed-in user (never the requester; one decision per approver)."""
+        return super().post(request, payment_id)
+
+    def act(
+        self, tenant_id: uuid.UUID, actor: str, payment_id: uuid.UUID, data: dict[str, Any]
+    ) -> None:
+        services.payment_approve(tenant_id=tenant_id, actor=actor, payment_id=payment_id, **data)
+
+
+class PaymentRejectApi(_PaymentActionApi):
+    @extend_schema_serializer(component_name="PaymentRejectInput")
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=500)
+
+    @extend_schema(request=InputSerializer, responses=PaymentDetailOut)
+    def post(self, request: Request, payment_id: uuid.UUID) -> Response:
+        """Reject as the signed-in user; a rejection ends the approval."""
+        return super().post(request, payment_id)
+
+    def act(
+        self, tenant_id: uuid.UUID, actor: str, payment_id: uuid.UUID, data: dict[str, Any]
+    ) -> None:
+        services.payment_reject(tenant_id=tenant_id, actor=actor, payment_id=payment_id, **data)
+
+
+class PaymentCancelApi(_PaymentActionApi):
+    @extend_schema(request=None, responses=PaymentDetailOut)
+    def post(self, request: Request, payment_id: uuid.UUID) -> Response:
+        return super().post(request, payment_id)
+
+    def act(
+        self, tenant_id: uuid.UUID, actor: str, payment_id: uuid.UUID, data: dict[str, Any]
+    ) -> None:
+        services.payment_cancel(tenant_id=tenant_id, actor=actor, payment_id=payment_id)
+
+
+class PaymentMarkPaidApi(_PaymentActionApi):
+    @extend_schema_serializer(component_name="PaymentMarkPaidInput")
+    class InputSerializer(serializers.Serializer):
+        paid_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+    @extend_schema(request=InputSerializer, responses=PaymentDetailOut)
+    def post(self, request: Request, payment_id: uuid.UUID) -> Response:
+        """Post the payment's journal entry and mark it PAID (idempotent)."""
+        return super().post(request, payment_id)
+
+    def act(
+        self, tenant_id: uuid.UUID, actor: str, payment_id: uuid.UUID, data: dict[str, Any]
+    ) -> None:
+        services.payment_mark_paid(tenant_id=tenant_id, actor=actor, payment_id=payment_id, **data)
+
+
+# --- approval matrices ---------------------------------------------------------------------
+
+
+class BandSerializer(serializers.Serializer):
+    min_amount = serializers.DecimalField(max_digits=19, decimal_places=4, min_value=Decimal(0))
+    max_amount = serializers.DecimalField(
+        max_digits=19, decimal_places=4, allow_null=True, required=False, default=None
+    )
+    required_approvals = serializers.IntegerField(min_value=1, max_value=20)
+    approver_roles = serializers.ListField(
+        child=serializers.CharField(max_length=150), min_length=1
+    )
+    required_roles = serializers.ListField(
+        child=serializers.CharField(max_length=150), required=False, default=list
+    )
+
+
+class MatrixOut(serializers.Serializer):
+    id = serializers.UUIDField()
+    company_id = serializers.UUIDField()
+    payment_type = serializers.CharField()
+    currency = serializers.CharField()
+    version = serializers.IntegerField()
+    status = serializers.CharField()
+    activated_at = serializers.DateTimeField(allow_null=True)
+    bands = BandSerializer(many=True, source="bands.all")
+    created_at = serializers.DateTimeField()
+
+
+class ApprovalMatrixListApi(APIView):
+    @extend_schema_serializer(component_name="ApprovalMatrixListInput")
+    class InputSerializer(serializers.Serializer):
+        company_id = serializers.UUIDField()
+        payment_type = serializers.ChoiceField(choices=PaymentType.choices)
+        currency = CurrencyField()
+        bands = BandSerializer(many=True, min_length=1, max_length=20)  # type: ignore[call-arg]
+
+    @extend_schema(parameters=PAGE_PARAMS, responses=MatrixOut(many=True))
+    def get(self, request: Request) -> Response:
+        tenant_id, _ = _actor()
+        return _page(request, selectors.approval_matrices(tenant_id=tenant_id), MatrixOut)
+
+    @extend_schema(request=InputSerializer, responses={201: MatrixOut})
+    def post(self, request: Request) -> Response:
+        """A new DRAFT version; activate it to replace the active one."""
+        _may_administer(request, "finance.add_approvalmatrix")
+        data = _validated(self.InputSerializer, request)
+        tenant_id, actor = _actor()
+        matrix = services.approval_matrix_create(
+            tenant_id=tenant_id,
+            actor=actor,
+            company_id=data["company_id"],
+            payment_type=data["payment_type"],
+            currency=data["currency"],
+            bands=[services.BandInput(**band) for band in data["bands"]],
+        )
+        return Response(MatrixOut(matrix).data, status=status.HTTP_201_CREATED)
+
+
+class ApprovalMatrixActivateApi(APIView):
+    @extend_schema(request=None, responses=MatrixOut)
+    def post(self, request: Request, matrix_id: uuid.UUID) -> Response:
+        _may_administer(request, "finance.change_approvalmatrix")
+        tenant_id, actor = _actor()
+        matrix = services.approval_matrix_activate(
+            tenant_id=tenant_id, actor=actor, matrix_id=matrix_id
+        )
+        return Response(
+            MatrixOut(ApprovalMatrix.objects.get(tenant_id=tenant_id, pk=matrix.pk)).data
+        )
