@@ -10,6 +10,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from django.db import connections
 from django.db.models import Count, Q, QuerySet
 
 from finance.models import (
@@ -112,3 +113,74 @@ def account_balance(*, tenant_id: uuid.UUID, account_id: Any) -> dict[str, Any] 
         "line_count": row.line_count if row else 0,
         "version": row.version if row else 0,
     }
+
+
+def balance_differences(*, tenant_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Accounts whose stored running totals differ from the sum of their posted lines."""
+    with connections["finance"].cursor() as cur:
+        cur.execute(
+            """
+            WITH lines AS (
+                SELECT l.account_id, sum(l.debit) AS debit, sum(l.credit) AS credit,
+                       sum(CASE WHEN l.debit > 0 THEN l.txn_amount ELSE -l.txn_amount END) AS txn,
+                       count(*) AS n
+                  FROM finance.journal_lines l
+                  JOIN finance.journal_entries e ON e.tenant_id = l.tenant_id AND e.id = l.entry_id
+                 WHERE l.tenant_id = %(t)s AND e.status = 'POSTED'
+                 GROUP BY l.account_id
+            )
+            SELECT a.code, coalesce(b.account_id, lines.account_id),
+                   coalesce(b.debit_total, 0), coalesce(lines.debit, 0),
+                   coalesce(b.credit_total, 0), coalesce(lines.credit, 0),
+                   coalesce(b.txn_balance, 0), coalesce(lines.txn, 0),
+                   coalesce(b.line_count, 0), coalesce(lines.n, 0)
+              FROM (SELECT * FROM finance.account_balances WHERE tenant_id = %(t)s) b
+              FULL JOIN lines ON lines.account_id = b.account_id
+              LEFT JOIN finance.accounts a
+                ON a.tenant_id = %(t)s AND a.id = coalesce(b.account_id, lines.account_id)
+             WHERE (coalesce(b.debit_total, 0), coalesce(b.credit_total, 0),
+                    coalesce(b.txn_balance, 0), coalesce(b.line_count, 0))
+                   IS DISTINCT FROM
+                   (coalesce(lines.debit, 0), coalesce(lines.credit, 0),
+                    coalesce(lines.txn, 0), coalesce(lines.n, 0))
+             ORDER BY 1
+            """,
+            {"t": tenant_id},
+        )
+        keys = (
+            "code",
+            "account_id",
+            "stored_debit",
+            "lines_debit",
+            "stored_credit",
+            "lines_credit",
+            "stored_txn",
+            "lines_txn",
+            "stored_lines",
+            "lines",
+        )
+        return [dict(zip(keys, row, strict=True)) for row in cur.fetchall()]
+
+
+def numbering_gaps(*, tenant_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Companies whose posting numbers are not exactly 1..n, or whose counter disagrees."""
+    with connections["finance"].cursor() as cur:
+        cur.execute(
+            """
+            SELECT c.code, count(e.id), count(DISTINCT e.posting_seq), max(e.posting_seq), s.last_seq
+              FROM finance.companies c
+              LEFT JOIN finance.journal_entries e
+                ON e.tenant_id = c.tenant_id AND e.company_id = c.id AND e.status = 'POSTED'
+              LEFT JOIN finance.posting_sequences s
+                ON s.tenant_id = c.tenant_id AND s.company_id = c.id
+             WHERE c.tenant_id = %(t)s
+             GROUP BY c.code, s.last_seq
+            HAVING count(e.id) <> count(DISTINCT e.posting_seq)
+                OR coalesce(max(e.posting_seq), 0) <> count(e.id)
+                OR coalesce(s.last_seq, 0) <> count(e.id)
+             ORDER BY 1
+            """,
+            {"t": tenant_id},
+        )
+        keys = ("company", "posted", "distinct_numbers", "max_number", "counter")
+        return [dict(zip(keys, row, strict=True)) for row in cur.fetchall()]
