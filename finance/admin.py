@@ -1,9 +1,208 @@
-from django.contrib import admin
+"""Operator screens for the finance schema.
 
-from aibos.admin import GovernedModelAdmin
-from finance.models import Company
+The ledger, payments and approvals are read-only here: they change only through the services
+(API, commands), where every transition is checked, and the database would refuse a direct edit
+anyway. Reference data (companies, accounts) is editable; an approval matrix draft is activated
+with an admin action that calls the same service as the API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from aibos.admin import GovernedModelAdmin, ReadOnlyModelAdmin
+from aibos.errors import ApplicationError
+from aibos.tenancy import require_context
+from finance import services
+from finance.models import (
+    Account,
+    AccountBalance,
+    ApprovalBand,
+    ApprovalMatrix,
+    BankAccount,
+    Company,
+    DocumentMetadata,
+    FxRate,
+    IntercompanySettlement,
+    JournalEntry,
+    JournalLine,
+    Payment,
+    PaymentApproval,
+)
+
+HARD_LOCK_BACKWARDS = "The hard lock date can only move forward (it is {current})."
+
+
+class CompanyForm(forms.ModelForm):
+    class Meta:
+        model = Company
+        fields = ("code", "name", "base_currency", "soft_lock_date", "hard_lock_date")
+
+    def clean_hard_lock_date(self) -> Any:
+        new = self.cleaned_data.get("hard_lock_date")
+        current = self.instance.hard_lock_date if self.instance.pk else None
+        if current and (new is None or new < current):
+            raise forms.ValidationError(HARD_LOCK_BACKWARDS.format(current=current))
+        return new
 
 
 @admin.register(Company)
 class CompanyAdmin(GovernedModelAdmin):
-    list_display = ("code", "name", "base_currency")
+    form = CompanyForm
+    list_display = ("code", "name", "base_currency", "soft_lock_date", "hard_lock_date")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return ("code", "base_currency") if obj else ()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Account)
+class AccountAdmin(GovernedModelAdmin):
+    list_display = ("code", "name", "type", "currency", "company", "is_active")
+    list_filter = ("company", "type", "currency", "is_active")
+    search_fields = ("code", "name")
+    fields = ("company", "code", "name", "type", "currency", "parent", "is_active")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        # Company, type and currency are fixed once lines are posted (the database says so).
+        return ("company", "type", "currency") if obj else ()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(AccountBalance)
+class AccountBalanceAdmin(ReadOnlyModelAdmin):
+    list_display = (
+        "account",
+        "company",
+        "debit_total",
+        "credit_total",
+        "txn_balance",
+        "line_count",
+    )
+    list_select_related = ("account", "company")
+
+
+@admin.register(BankAccount)
+class BankAccountAdmin(ReadOnlyModelAdmin):
+    list_display = ("name", "company", "bank_code", "masked_number", "currency", "is_active")
+    exclude = ("account_number",)
+    readonly_fields = ("masked_number",)
+
+
+@admin.register(FxRate)
+class FxRateAdmin(ReadOnlyModelAdmin):
+    list_display = ("base", "quote", "rate", "valid_from", "valid_to", "source")
+    list_filter = ("base", "quote")
+
+
+class JournalLineInline(admin.TabularInline):
+    model = JournalLine
+    fields = (
+        "line_no",
+        "account",
+        "debit",
+        "credit",
+        "currency",
+        "txn_amount",
+        "fx_rate_value",
+        "memo",
+    )
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(JournalEntry)
+class JournalEntryAdmin(ReadOnlyModelAdmin):
+    list_display = ("entry_date", "posting_seq", "reference", "company", "status", "posted_by")
+    list_filter = ("status", "company")
+    search_fields = ("reference", "memo")
+    list_select_related = ("company",)
+    inlines = [JournalLineInline]
+
+
+class PaymentApprovalInline(admin.TabularInline):
+    model = PaymentApproval
+    fields = ("level", "approver", "approver_role", "decision", "reason", "decided_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyModelAdmin):
+    list_display = (
+        "created_at",
+        "company",
+        "amount",
+        "currency",
+        "beneficiary_name",
+        "status",
+        "required_approvals",
+    )
+    list_filter = ("status", "payment_type", "company")
+    search_fields = ("beneficiary_name", "reference")
+    list_select_related = ("company",)
+    exclude = ("beneficiary_account", "request_payload")
+    inlines = [PaymentApprovalInline]
+
+
+class ApprovalBandInline(admin.TabularInline):
+    model = ApprovalBand
+    fields = ("min_amount", "max_amount", "required_approvals", "approver_roles", "required_roles")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ApprovalMatrix)
+class ApprovalMatrixAdmin(ReadOnlyModelAdmin):
+    list_display = ("company", "payment_type", "currency", "version", "status", "activated_at")
+    list_filter = ("status", "company", "payment_type")
+    inlines = [ApprovalBandInline]
+    actions = ["activate"]
+
+    @admin.action(description="Activate the selected draft (retires the active version)")
+    def activate(self, request: HttpRequest, queryset: QuerySet[ApprovalMatrix]) -> None:
+        ctx = require_context()
+        for matrix in queryset:
+            try:
+                services.approval_matrix_activate(
+                    tenant_id=ctx.tenant_id, actor=ctx.actor, matrix_id=matrix.pk
+                )
+            except ApplicationError as exc:
+                self.message_user(request, f"{matrix}: {exc.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{matrix}: activated.", messages.SUCCESS)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The changelist needs it for actions; no field is editable (all inlines read-only).
+        return obj is None and super(ReadOnlyModelAdmin, self).has_change_permission(request, obj)
+
+
+@admin.register(IntercompanySettlement)
+class IntercompanySettlementAdmin(ReadOnlyModelAdmin):
+    list_display = ("created_at", "from_company", "to_company", "amount", "currency", "status")
+
+
+@admin.register(DocumentMetadata)
+class DocumentMetadataAdmin(ReadOnlyModelAdmin):
+    list_display = ("filename", "company", "mime_type", "size_bytes", "provider", "created_at")

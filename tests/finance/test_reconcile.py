@@ -14,7 +14,9 @@ from tests.finance.books import post_simple
 pytestmark = pytest.mark.django_db(databases="__all__", transaction=True)
 
 
-def test_reconcile_passes_then_reports_a_tampered_balance(committed: None, books: SimpleNamespace) -> None:
+def test_reconcile_passes_then_reports_a_tampered_balance(
+    committed: None, books: SimpleNamespace
+) -> None:
     for amount in ("10.00", "20.00"):
         post_simple(books.us, amount)
     out = StringIO()
@@ -33,5 +35,8 @@ def test_reconcile_passes_then_reports_a_tampered_balance(committed: None, books
     err = StringIO()
     with pytest.raises(CommandError, match="2 difference"):
         call_command("ledger_reconcile", tenant="tenant-a", stderr=err)
-    assert "account 5000" in err.getvalue() and "stored debit 31.0000 vs lines 30.0000" in err.getvalue()
+    assert (
+        "account 5000" in err.getvalue()
+        and "stored debit 31.0000 vs lines 30.0000" in err.getvalue()
+    )
     assert "company US" in err.getvalue()
