@@ -283,65 +283,102 @@ class LineInput:
     memo: str = ""
 
 
-def _build_line(
-    entry: JournalEntry, company: Company, account: Account, line: LineInput, line_no: int
-) -> JournalLine:
-    if account.company_id != company.pk:
-        raise errors.Unprocessable(errors.WRONG_COMPANY.format(what="Account", id=account.pk))
-    currency = account.currency
-    amount = validate_amount(line.amount, currency)
-    fx: FxRate | None = None
-    rate = Decimal(1)
-    converted = amount
-    if currency != company.base_currency:
-        fx = fx_rate_valid_on(
-            tenant_id=entry.tenant_id,
-            base=currency,
-            quote=company.base_currency,
-            on=entry.entry_date,
+def _posting_context(
+    tenant_id: uuid.UUID, company_id: Any, account_ids: set[Any]
+) -> tuple[str, dict[Any, tuple[Any, str]]]:
+    """The company's base currency and (company, currency) of each account, in one query."""
+    with connections[ALIAS].cursor() as cur:
+        cur.execute(
+            'SELECT c.base_currency, a.id, a.company_id, a.currency FROM "finance"."companies" c '
+            'LEFT JOIN "finance"."accounts" a ON a.tenant_id = c.tenant_id AND a.id = ANY(%s) '
+            "WHERE c.tenant_id = %s AND c.id = %s",
+            [list(account_ids), tenant_id, company_id],
         )
-        if fx is None:
-            raise errors.Unprocessable(
-                errors.NO_FX_RATE.format(
-                    base=currency, quote=company.base_currency, date=entry.entry_date
-                )
-            )
-        rate = fx.rate
-        converted = currencies.round_to_currency(amount * rate, company.base_currency)
-    return JournalLine(
-        tenant_id=entry.tenant_id,
-        entry=entry,
-        line_no=line_no,
-        account=account,
-        debit=converted if line.side == DEBIT else Decimal(0),
-        credit=converted if line.side == CREDIT else Decimal(0),
-        currency=currency,
-        txn_amount=amount,
-        fx_rate=fx,
-        fx_rate_value=rate,
-        memo=line.memo,
-    )
-
-
-def _insert_lines(
-    tenant_id: uuid.UUID,
-    entry: JournalEntry,
-    company: Company,
-    lines: Sequence[LineInput],
-    first_line_no: int = 1,
-) -> list[JournalLine]:
-    account_ids = {line.account_id for line in lines}
-    accounts = {a.pk: a for a in Account.objects.filter(tenant_id=tenant_id, pk__in=account_ids)}
+        rows = cur.fetchall()
+    if not rows:
+        raise errors.NotFound(errors.NOT_FOUND.format(what="Company", id=company_id))
+    accounts = {row[1]: (row[2], row[3]) for row in rows if row[1] is not None}
     missing = account_ids - set(accounts)
     if missing:
         raise errors.NotFound(
             errors.NOT_FOUND.format(what="Account", id=sorted(map(str, missing))[0])
         )
-    rows = [
-        _build_line(entry, company, accounts[line.account_id], line, first_line_no + i)
-        for i, line in enumerate(lines)
-    ]
-    return JournalLine.objects.bulk_create(rows)
+    return rows[0][0], accounts
+
+
+def _insert_lines(
+    tenant_id: uuid.UUID,
+    entry_id: Any,
+    entry_date: dt.date,
+    company_id: Any,
+    lines: Sequence[LineInput],
+    first_line_no: int = 1,
+    context: tuple[str, dict[Any, tuple[Any, str]]] | None = None,
+) -> list[JournalLine]:
+    """Convert each line into the company currency at the rate valid on the entry date and
+    insert them all in one statement."""
+    base, accounts = context or _posting_context(
+        tenant_id, company_id, {x.account_id for x in lines}
+    )
+    rows: list[JournalLine] = []
+    for i, line in enumerate(lines):
+        account_company, currency = accounts[line.account_id]
+        if account_company != company_id:
+            raise errors.Unprocessable(
+                errors.WRONG_COMPANY.format(what="Account", id=line.account_id)
+            )
+        amount = validate_amount(line.amount, currency)
+        fx: FxRate | None = None
+        rate, converted = Decimal(1), amount
+        if currency != base:
+            fx = fx_rate_valid_on(tenant_id=tenant_id, base=currency, quote=base, on=entry_date)
+            if fx is None:
+                raise errors.Unprocessable(
+                    errors.NO_FX_RATE.format(base=currency, quote=base, date=entry_date)
+                )
+            rate, converted = fx.rate, currencies.round_to_currency(amount * fx.rate, base)
+        rows.append(
+            JournalLine(
+                id=uuid.uuid4(),
+                tenant_id=tenant_id,
+                entry_id=entry_id,
+                line_no=first_line_no + i,
+                account_id=line.account_id,
+                debit=converted if line.side == DEBIT else Decimal(0),
+                credit=converted if line.side == CREDIT else Decimal(0),
+                currency=currency,
+                txn_amount=amount,
+                fx_rate=fx,
+                fx_rate_value=rate,
+                memo=line.memo,
+            )
+        )
+    if rows:
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+        params: list[Any] = []
+        for r in rows:
+            params += [
+                r.id,
+                tenant_id,
+                entry_id,
+                r.line_no,
+                r.account_id,
+                r.debit,
+                r.credit,
+                r.currency,
+                r.txn_amount,
+                r.fx_rate_id,
+                r.fx_rate_value,
+                r.memo,
+            ]
+        with connections[ALIAS].cursor() as cur:
+            cur.execute(
+                'INSERT INTO "finance"."journal_lines" (id, tenant_id, entry_id, line_no, '
+                "account_id, debit, credit, currency, txn_amount, fx_rate_id, fx_rate, memo) "
+                f"VALUES {values}",
+                params,
+            )
+    return rows
 
 
 def _post(entry: JournalEntry) -> JournalEntry:
@@ -386,10 +423,11 @@ def journal_create_draft(
     )
 
     def build() -> JournalEntry:
-        company = _get(Company, tenant_id, company_id, "Company")
+        # Raw SQL on the hot path (one statement per step); the database checks everything.
         entry = JournalEntry(
+            id=uuid.uuid4(),
             tenant_id=tenant_id,
-            company=company,
+            company_id=company_id,
             entry_date=entry_date,
             reference=reference,
             memo=memo,
@@ -398,9 +436,29 @@ def journal_create_draft(
             request_hash=digest if idempotency_key else "",
             request_payload=payload if idempotency_key else None,
         )
-        entry.save(force_insert=True)
-        if lines:
-            _insert_lines(tenant_id, entry, company, lines)
+        lines_ = list(lines)
+        # First, so a missing company or account is a 404 rather than a key violation.
+        context = _posting_context(tenant_id, company_id, {x.account_id for x in lines_})
+        with connections[ALIAS].cursor() as cur:
+            cur.execute(
+                'INSERT INTO "finance"."journal_entries" (id, tenant_id, company_id, entry_date, '
+                "status, reference, memo, posted_by, created_by, idempotency_key, request_hash, "
+                "request_payload) VALUES (%s, %s, %s, %s, 'DRAFT', %s, %s, '', %s, %s, %s, %s::jsonb)",
+                [
+                    entry.id,
+                    tenant_id,
+                    company_id,
+                    entry_date,
+                    reference,
+                    memo,
+                    actor,
+                    idempotency_key,
+                    entry.request_hash,
+                    json.dumps(payload) if idempotency_key else None,
+                ],
+            )
+        if lines_:
+            _insert_lines(tenant_id, entry.id, entry_date, company_id, lines_, context=context)
         if post:
             _post(entry)
         return entry
@@ -428,10 +486,14 @@ def journal_add_line(
         entry = _get(JournalEntry, tenant_id, entry_id, "Journal entry")
         if entry.status != JournalEntry.Status.DRAFT:
             raise Conflict(errors.ENTRY_NOT_DRAFT.format(id=entry.pk, status=entry.status))
-        company = _get(Company, tenant_id, entry.company_id, "Company")
         last = JournalLine.objects.filter(tenant_id=tenant_id, entry=entry).count()
         (line,) = _insert_lines(
-            tenant_id, entry, company, [LineInput(account_id, side, amount, memo)], last + 1
+            tenant_id,
+            entry.pk,
+            entry.entry_date,
+            entry.company_id,
+            [LineInput(account_id, side, amount, memo)],
+            last + 1,
         )
     return line
 

@@ -155,6 +155,12 @@ END IF;
 
 v_lines := 0; v_debit := 0; v_credit := 0; v_foreign := 0;
 FOR rec IN
+    -- Lines first, by their entry (MATERIALIZED: the plan must not start from accounts and
+    -- filter every line of each account, whatever the statistics say).
+    WITH l AS MATERIALIZED (
+        SELECT * FROM "finance"."journal_lines" jl
+         WHERE jl.tenant_id = NEW.tenant_id AND jl.entry_id = NEW.id
+    )
     SELECT l.currency,
            count(*) AS n,
            sum(l.debit) AS debit,
@@ -165,9 +171,8 @@ FOR rec IN
                 THEN l.fx_rate_id IS NULL AND l.fx_rate = 1 AND l.debit + l.credit = l.txn_amount
                 ELSE l.fx_rate_id IS NOT NULL AND l.debit + l.credit = round(l.txn_amount * l.fx_rate, "finance".currency_exponent(v_base))
            END) AS bad_amount
-      FROM "finance"."journal_lines" l
+      FROM l
       JOIN "finance"."accounts" a ON a.tenant_id = l.tenant_id AND a.id = l.account_id
-     WHERE l.tenant_id = NEW.tenant_id AND l.entry_id = NEW.id
      GROUP BY l.currency
 LOOP
     IF rec.bad_account > 0 THEN

@@ -1,0 +1,317 @@
+"""Posting throughput: 2-line journal entries, one transaction each, and one 500-line entry.
+
+Three paths in the same run, against the `<name>_bench` database:
+
+- bare:     psycopg, INSERT entry + INSERT 2 lines into plain copies of the tables (no RLS, no
+            triggers, no audit, no balance upkeep): the limit.
+- governed: the same SQL as aibos_finance_role on the real tables, then UPDATE ... POSTED:
+            RLS, guard triggers (balance check, numbering, balances), audit rows.
+- service:  finance.services.journal_create_draft(post=True) through Django, every protection.
+
+With 1 and 4 clients (processes). With 4, each client posts to its own company (numbering is
+per company, so one company serialises its postings) and, for the service path, also all four to
+one company ("hot"). Then a 500-line entry posted with the balance check vs the same posting
+with the check removed from the trigger (everything else identical). Interleaved rounds, median.
+
+Run: .venv/bin/python bench/posting.py      (BENCH_ENTRIES, BENCH_ROUNDS to change the size)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing as mp
+import os
+import statistics
+import sys
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aibos.settings")
+os.environ["DJANGO_DEBUG"] = "0"
+os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only")
+
+import django
+
+ENTRIES = int(os.environ.get("BENCH_ENTRIES", "1500"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+BIG_LINES = 500
+BIG_ROUNDS = int(os.environ.get("BENCH_BIG_ROUNDS", "15"))
+TENANT = uuid.UUID(int=515151)
+DAY = dt.date(2026, 6, 1)
+ACTOR = "command:bench"
+
+BARE_SQL = """
+CREATE SCHEMA IF NOT EXISTS bench_bare;
+CREATE TABLE IF NOT EXISTS bench_bare.journal_entries
+    (LIKE finance.journal_entries INCLUDING DEFAULTS INCLUDING INDEXES);
+CREATE TABLE IF NOT EXISTS bench_bare.journal_lines
+    (LIKE finance.journal_lines INCLUDING DEFAULTS INCLUDING INDEXES);
+"""
+ENTRY_SQL = (
+    "INSERT INTO {schema}.journal_entries (tenant_id, company_id, entry_date, status, reference, "
+    "memo, posted_by, created_by, request_hash) "
+    "VALUES (%s, %s, %s, 'DRAFT', 'bench', '', '', 'bench', '') RETURNING id"
+)
+LINES_SQL = (
+    "INSERT INTO {schema}.journal_lines (tenant_id, entry_id, account_id, debit, credit, currency, "
+    "txn_amount, fx_rate, memo, line_no) VALUES "
+    "(%s, %s, %s, %s, 0, 'USD', %s, 1, '', 1), (%s, %s, %s, 0, %s, 'USD', %s, 1, '', 2)"
+)
+POST_SQL = "UPDATE finance.journal_entries SET status = 'POSTED' WHERE id = %s"
+
+
+def _setup_django() -> None:
+    django.setup()
+    from bench.rls_overhead import _use_bench_database
+
+    _use_bench_database()
+
+
+def _conninfo(alias: str) -> str:
+    from django.conf import settings
+
+    db = settings.DATABASES[alias]
+    parts = {
+        "dbname": db["NAME"],
+        "user": db["USER"],
+        "host": db.get("HOST") or "",
+        "port": str(db.get("PORT") or ""),
+        "password": db.get("PASSWORD") or "",
+    }
+    return " ".join(f"{k}='{v}'" for k, v in parts.items() if v)
+
+
+def _prepare(companies: int) -> list[dict[str, Any]]:
+    """Tenant, `companies` companies with the demo chart, and the bare tables. Returns, per
+    company, the ids a client needs."""
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connections
+
+    from aibos.tenancy import tenant_context
+    from bench.rls_overhead import _ensure_database
+    from finance import demo
+    from finance.models import Account, Company
+
+    _ensure_database(settings.DATABASES["default"]["NAME"])
+    call_command("migrate", verbosity=0)
+    with connections["default"].cursor() as cur:
+        cur.execute(BARE_SQL)
+        cur.execute("TRUNCATE bench_bare.journal_entries, bench_bare.journal_lines")
+    out = []
+    for i in range(companies):
+        code = f"B{i}"
+        with tenant_context(TENANT, using=["finance"]):
+            company = Company.objects.filter(tenant_id=TENANT, code=code).first()
+        if company is None:
+            company = demo.books_create(
+                tenant_id=TENANT, actor=ACTOR, code=code, name=f"Bench {i}", base_currency="USD"
+            ).company
+        with tenant_context(TENANT, using=["finance"]):
+            accounts = {
+                a.code: a.pk for a in Account.objects.filter(tenant_id=TENANT, company=company)
+            }
+        out.append({"company": company.pk, "debit": accounts["5000"], "credit": accounts["1000"]})
+    connections.close_all()
+    return out
+
+
+# --- the three paths -----------------------------------------------------------------------
+
+
+def _sql_client(alias: str, schema: str, post: bool, book: dict[str, Any], n: int) -> float:
+    import psycopg
+
+    with psycopg.connect(_conninfo(alias)) as conn:
+        cur = conn.cursor()
+        started = time.perf_counter()
+        for i in range(n):
+            amount = Decimal(i % 997 + 1)
+            with conn.transaction():
+                if schema == "finance":
+                    cur.execute(
+                        "SELECT set_config('app.tenant_id', %s, true), set_config('app.actor', %s, true)",
+                        [str(TENANT), ACTOR],
+                    )
+                cur.execute(ENTRY_SQL.format(schema=schema), [TENANT, book["company"], DAY])
+                (entry,) = cur.fetchone()  # type: ignore[misc]
+                cur.execute(
+                    LINES_SQL.format(schema=schema),
+                    [
+                        TENANT,
+                        entry,
+                        book["debit"],
+                        amount,
+                        amount,
+                        TENANT,
+                        entry,
+                        book["credit"],
+                        amount,
+                        amount,
+                    ],
+                )
+                if post:
+                    cur.execute(POST_SQL, [entry])
+        return time.perf_counter() - started
+
+
+def _service_client(book: dict[str, Any], n: int) -> float:
+    from django.db import connections
+
+    from finance import services
+
+    lines = lambda amount: [  # noqa: E731
+        services.LineInput(book["debit"], "debit", amount),
+        services.LineInput(book["credit"], "credit", amount),
+    ]
+    started = time.perf_counter()
+    for i in range(n):
+        services.journal_create_draft(
+            tenant_id=TENANT,
+            actor=ACTOR,
+            company_id=book["company"],
+            entry_date=DAY,
+            reference="bench",
+            lines=lines(Decimal(i % 997 + 1)),
+            post=True,
+        )
+    elapsed = time.perf_counter() - started
+    connections.close_all()
+    return elapsed
+
+
+def _client(args: tuple[str, dict[str, Any], int]) -> float:
+    path, book, n = args
+    if path == "bare":
+        return _sql_client("default", "bench_bare", False, book, n)
+    if path == "governed":
+        return _sql_client("finance", "finance", True, book, n)
+    return _service_client(book, n)
+
+
+def _run(pool: Any, path: str, books: list[dict[str, Any]], clients: int) -> float:
+    """Entries per second with `clients` processes, each posting ENTRIES // clients entries."""
+    per_client = ENTRIES // clients if clients > 1 else ENTRIES
+    started = time.perf_counter()
+    pool.map(_client, [(path, books[i % len(books)], per_client) for i in range(clients)])
+    return per_client * clients / (time.perf_counter() - started)
+
+
+# --- the 500-line entry --------------------------------------------------------------------
+
+CHECK_START = "v_lines := 0; v_debit := 0; v_credit := 0; v_foreign := 0;"
+CHECK_END = "IF NEW.reversal_of_id IS NOT NULL THEN"
+
+
+def _big_entry_seconds(book: dict[str, Any], accounts: list[Any]) -> float:
+    """Insert a 500-line balanced draft and post it, as the finance role; seconds."""
+    import psycopg
+
+    rows = []
+    for i in range(BIG_LINES):
+        account = accounts[i % len(accounts)]
+        side = i % 2
+        rows.append((account, "10.00" if side == 0 else "0", "0" if side == 0 else "10.00", i))
+    with psycopg.connect(_conninfo("finance")) as conn:
+        cur = conn.cursor()
+        started = time.perf_counter()
+        with conn.transaction():
+            cur.execute("SELECT set_config('app.tenant_id', %s, true)", [str(TENANT)])
+            cur.execute(ENTRY_SQL.format(schema="finance"), [TENANT, book["company"], DAY])
+            (entry,) = cur.fetchone()  # type: ignore[misc]
+            cur.executemany(
+                "INSERT INTO finance.journal_lines (tenant_id, entry_id, account_id, debit, credit, "
+                "currency, txn_amount, fx_rate, memo, line_no) "
+                "VALUES (%s, %s, %s, %s, %s, 'USD', 10, 1, '', %s)",
+                [(TENANT, entry, a, d, c, n) for a, d, c, n in rows],
+            )
+            cur.execute(POST_SQL, [entry])
+        return time.perf_counter() - started
+
+
+def _swap_post_function(without_check: bool, original: list[str]) -> None:
+    """Replace the posting trigger's function with a copy lacking the balance/line check (the
+    rest — lock date, reversal, numbering — unchanged), or put the original back."""
+    from django.db import connections
+
+    with connections["default"].cursor() as cur:
+        if not original:
+            cur.execute(
+                "SELECT pg_get_functiondef('finance.guard_finance_journalentry_post'::regproc)"
+            )
+            original.append(cur.fetchone()[0])
+        definition = original[0]
+        if without_check:
+            start, end = definition.index(CHECK_START), definition.index(CHECK_END)
+            definition = definition[:start] + definition[end:]
+        cur.execute(definition)
+
+
+def main() -> None:
+    _setup_django()
+    books = _prepare(4)
+    ctx = mp.get_context("fork")
+    results: dict[tuple[str, int], list[float]] = {}
+    with ctx.Pool(4) as pool:
+        pool.map(_client, [("governed", b, 20) for b in books])  # warm-up
+        for _ in range(ROUNDS):
+            for clients in (1, 4):
+                for path in ("bare", "governed", "service"):
+                    results.setdefault((path, clients), []).append(_run(pool, path, books, clients))
+                results.setdefault(("service-hot", 4), []).append(
+                    _run(pool, "service", books[:1], 4)
+                )
+    med = {k: statistics.median(v) for k, v in results.items()}
+    print(f"2-line entries, one transaction each ({ENTRIES} per measurement, median of {ROUNDS})")
+    print(f"{'path':<34}{'1 client':>12}{'4 clients':>12}")
+    labels = {
+        "bare": "bare SQL (no protections) = limit",
+        "governed": "SQL as finance role, all guards",
+        "service": "service (Django), all guards",
+    }
+    for path, label in labels.items():
+        print(f"{label:<34}{med[(path, 1)]:>10,.0f}/s{med[(path, 4)]:>10,.0f}/s")
+    print(f"{'service, 4 clients on one company':<34}{'':>12}{med[('service-hot', 4)]:>10,.0f}/s")
+    for clients in (1, 4):
+        print(
+            f"ratio service/bare, {clients} client(s): {med[('service', clients)] / med[('bare', clients)]:.3f}"
+            f"   governed/bare: {med[('governed', clients)] / med[('bare', clients)]:.3f}"
+        )
+
+    from django.db import connections
+
+    from aibos.tenancy import tenant_context
+    from finance.models import Account
+
+    with tenant_context(TENANT, using=["finance"]):
+        accounts = list(
+            Account.objects.filter(tenant_id=TENANT, company_id=books[0]["company"]).values_list(
+                "pk", flat=True
+            )
+        )
+    connections.close_all()
+    original: list[str] = []
+    timings: dict[bool, list[float]] = {True: [], False: []}
+    try:
+        for _ in range(BIG_ROUNDS):
+            for check in (True, False):
+                _swap_post_function(not check, original)
+                timings[check].append(_big_entry_seconds(books[0], accounts))
+    finally:
+        _swap_post_function(False, original)
+    with_check, without = (statistics.median(timings[k]) for k in (True, False))
+    print(f"\n{BIG_LINES}-line entry, insert + post, median of {BIG_ROUNDS}")
+    print(
+        f"with the balance check:    {with_check * 1000:8.1f} ms  ({1 / with_check:6.1f} entries/s)"
+    )
+    print(f"without the balance check: {without * 1000:8.1f} ms  ({1 / without:6.1f} entries/s)")
+    print(f"speed with check / without: {without / with_check:.3f}")
+    print(f"rows: {len(timings[True]) + len(timings[False])} big entries posted, numbering intact")
+
+
+if __name__ == "__main__":
+    main()
