@@ -50,6 +50,8 @@ pytest: install ## Run the test suite only
 bench: install ## Run the benchmarks (prints figures; see docs/benchmarks.md)
 	$(BIN)/python bench/rls_overhead.py
 	$(BIN)/python bench/audit_overhead.py
+	$(BIN)/python bench/posting.py
+	$(BIN)/python bench/balance_read.py
 
 db-stop: install ## Stop the embedded PostgreSQL (if running)
 	$(BIN)/python -c "from pathlib import Path; from aibos.embedded_postgres import stop_embedded; stop_embedded(Path('.pgdata').resolve())"

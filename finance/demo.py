@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -50,31 +52,11 @@ def books_create(
         tenant_id=tenant_id, actor=actor, code=code, name=name, base_currency=base_currency
     )
     books = Books(company=company)
-    for acc_code, acc_name, acc_type in CHART:
-        books.accounts[acc_code] = services.account_create(
-            tenant_id=tenant_id,
-            actor=actor,
-            company_id=company.pk,
-            code=acc_code,
-            name=acc_name,
-            type=acc_type,
-        )
-    books.bank = services.bank_account_create(
-        tenant_id=tenant_id,
-        actor=actor,
-        company_id=company.pk,
-        name=f"{code} operating",
-        bank_code="DEMOBANK",
-        account_number=f"{abs(hash(code)) % 10**10:010d}",
-        ledger_account_id=books.accounts["1000"].pk,
-    )
-    if foreign_currency:
-        for acc_code, acc_name, acc_type in (
-            ("1010", f"Bank {foreign_currency}", "asset"),
-            ("1510", f"Intercompany receivable {foreign_currency}", "asset"),
-            ("2010", f"Accounts payable {foreign_currency}", "liability"),
-            ("7910", f"FX trading {foreign_currency}", "equity"),
-        ):
+
+    def add(
+        chart: Sequence[tuple[str, str, str]], currency: str, bank_name: str, ledger: str
+    ) -> BankAccount:
+        for acc_code, acc_name, acc_type in chart:
             books.accounts[acc_code] = services.account_create(
                 tenant_id=tenant_id,
                 actor=actor,
@@ -82,16 +64,30 @@ def books_create(
                 code=acc_code,
                 name=acc_name,
                 type=acc_type,
-                currency=foreign_currency,
+                currency=currency,
             )
-        books.foreign_bank = services.bank_account_create(
+        return services.bank_account_create(
             tenant_id=tenant_id,
             actor=actor,
             company_id=company.pk,
-            name=f"{code} {foreign_currency}",
+            name=bank_name,
             bank_code="DEMOBANK",
-            account_number=f"{abs(hash(code + foreign_currency)) % 10**10:010d}",
-            ledger_account_id=books.accounts["1010"].pk,
+            account_number=f"{zlib.crc32(bank_name.encode()):010d}",
+            ledger_account_id=books.accounts[ledger].pk,
+        )
+
+    books.bank = add(CHART, base_currency, f"{code} operating", "1000")
+    if foreign_currency:
+        books.foreign_bank = add(
+            [
+                ("1010", f"Bank {foreign_currency}", "asset"),
+                ("1510", f"Intercompany receivable {foreign_currency}", "asset"),
+                ("2010", f"Accounts payable {foreign_currency}", "liability"),
+                ("7910", f"FX trading {foreign_currency}", "equity"),
+            ],
+            foreign_currency,
+            f"{code} {foreign_currency}",
+            "1010",
         )
     return books
 

@@ -44,6 +44,8 @@ IDEMPOTENCY_MISMATCH = (
 )
 IDEMPOTENCY_KEY_REQUIRED = "An Idempotency-Key header is required for this request."
 ENTRY_NOT_DRAFT = "Journal entry {id} is {status}; only drafts can be changed."
+ENTRY_NOT_POSTED = "Journal entry {id} is {status}; only posted entries can be reversed."
+ALREADY_REVERSED = "Journal entry {id} is already reversed by entry {reversal}."
 REJECTION_NEEDS_REASON = "A rejection needs a reason."
 BAD_TRANSITION = "Payment {id} is {status}; it cannot be {action}."
 MATRIX_NOT_DRAFT = "Approval matrix {id} is {status}; only drafts can be activated."

@@ -521,15 +521,11 @@ def journal_reverse(
     with _unit(tenant_id, actor):
         target = _get(JournalEntry, tenant_id, entry_id, "Journal entry")
         if target.status != JournalEntry.Status.POSTED:
-            raise Conflict(
-                errors.ENTRY_NOT_DRAFT.format(id=target.pk, status=target.status).replace(
-                    "only drafts can be changed", "only posted entries can be reversed"
-                )
-            )
+            raise Conflict(errors.ENTRY_NOT_POSTED.format(id=target.pk, status=target.status))
         existing = JournalEntry.objects.filter(tenant_id=tenant_id, reversal_of=target).first()
         if existing is not None:
             raise Conflict(
-                f"Journal entry {target.pk} is already reversed by entry {existing.pk}.",
+                errors.ALREADY_REVERSED.format(id=target.pk, reversal=existing.pk),
                 extra={
                     "code": "finance_journalentry_one_reversal",
                     "reversal_id": str(existing.pk),
