@@ -196,3 +196,21 @@ def test_the_settlement_check_is_deferred_to_commit(
         entry_date=DAY,
     )
     assert done.status == "SETTLED" and done.from_entry_id and done.to_entry_id
+
+
+def test_racing_overlapping_fx_rates_one_wins(committed: None, books: SimpleNamespace) -> None:
+    """Two sessions insert overlapping GBP/USD rates at once: the per-pair lock makes the
+    second see the first, so exactly one commits."""
+    tenant = books.tenant.id
+    insert = (
+        "INSERT INTO finance.fx_rates (tenant_id, base, quote, rate, valid_from, valid_to, source) "
+        "VALUES (%s, 'GBP', 'USD', %s, %s, NULL, '')"
+    )
+    results = race(
+        lambda: run(tenant, (insert, [tenant, "1.27", "2026-01-01"])),
+        lambda: run(tenant, (insert, [tenant, "1.28", "2026-02-01"])),
+    )
+    failures = [r for r in results if isinstance(r, DatabaseError)]
+    assert len(failures) == 1, results
+    assert refused(SimpleNamespace(value=failures[0])) == ("23P01", "finance_fxrate_no_overlap")  # type: ignore[arg-type]
+    assert run(tenant, "SELECT count(*) FROM finance.fx_rates WHERE base = 'GBP'") == [(1,)]
