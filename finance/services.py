@@ -411,16 +411,19 @@ def journal_create_draft(
 ) -> tuple[JournalEntry, bool]:
     """A draft entry with optional lines, optionally posted at once. Returns (entry, created);
     with an idempotency key, a replay returns the original entry and ``created=False``."""
-    digest, payload = request_fingerprint(
-        {
-            "company_id": company_id,
-            "entry_date": entry_date,
-            "reference": reference,
-            "memo": memo,
-            "post": post,
-            "lines": [[str(x.account_id), x.side, str(x.amount), x.memo] for x in lines],
-        }
-    )
+    digest: str = ""
+    payload: dict[str, Any] = {}
+    if idempotency_key is not None:
+        digest, payload = request_fingerprint(
+            {
+                "company_id": company_id,
+                "entry_date": entry_date,
+                "reference": reference,
+                "memo": memo,
+                "post": post,
+                "lines": [[str(x.account_id), x.side, str(x.amount), x.memo] for x in lines],
+            }
+        )
 
     def build() -> JournalEntry:
         # Raw SQL on the hot path (one statement per step); the database checks everything.
@@ -433,7 +436,7 @@ def journal_create_draft(
             memo=memo,
             created_by=actor,
             idempotency_key=idempotency_key,
-            request_hash=digest if idempotency_key else "",
+            request_hash=digest,
             request_payload=payload if idempotency_key else None,
         )
         lines_ = list(lines)
