@@ -111,3 +111,19 @@ def test_final_rows_are_backed_by_privileges_not_only_triggers() -> None:
     assert grants["journal_lines"] == "DELETE,INSERT,SELECT"  # drafts' lines are replaced
     assert grants["payments"] == "INSERT,SELECT,UPDATE"  # cancelled, never deleted
     assert all("TRUNCATE" not in privs for privs in grants.values())
+
+
+def test_every_declared_guard_is_installed_current_and_enabled(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """What the models declare is what the database runs (pgtrigger compares each trigger's
+    hash with the one installed): nothing outdated, missing or disabled."""
+    import re
+
+    from django.core.management import call_command
+
+    call_command("pgtrigger", "ls")
+    text = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)
+    rows = [line.split() for line in text.splitlines() if line.strip()]
+    assert len(rows) >= 18
+    assert all(row[:2] == ["INSTALLED", "ENABLED"] for row in rows), rows
