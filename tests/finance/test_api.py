@@ -370,12 +370,43 @@ def test_every_endpoint_hides_another_tenants_rows(
         ids = {row["id"] for row in charlie_api.get(path).json()["results"]}
         assert str(entry.pk) not in ids and str(payment.pk) not in ids and str(account) not in ids
         assert not ids & {str(books.us.company.pk), str(books.us.bank.pk)}, path
-    # Charlie's own journal cannot use tenant A's account either.
+    # Creating anything in tenant B that points at tenant A's rows: the same 404 as a missing row.
+    us = books.us
+    own = str(run(charlie_api_tenant(charlie_api), "SELECT id FROM finance.companies")[0][0])
     body = journal_body(books)
-    body["company_id"] = str(
-        run(charlie_api_tenant(charlie_api), "SELECT id FROM finance.companies")[0][0]
-    )
+    body["company_id"] = own
     assert charlie_api.post("journals/", body, key="c-1").status_code == 404
+    band = {"min_amount": "0", "required_approvals": 1, "approver_roles": ["r"]}
+    for path, create in (
+        ("payments/", payment_body(books)),
+        ("payments/", payment_body(books, company_id=own)),
+        (
+            "accounts/",
+            {"company_id": str(us.company.pk), "code": "9", "name": "x", "type": "asset"},
+        ),
+        (
+            "bank-accounts/",
+            {
+                "company_id": own,
+                "name": "x",
+                "bank_code": "B",
+                "account_number": "1",
+                "ledger_account_id": str(us.accounts["1000"].pk),
+            },
+        ),
+        (
+            "approval-matrices/",
+            {
+                "company_id": str(us.company.pk),
+                "payment_type": "vendor",
+                "currency": "USD",
+                "bands": [band],
+            },
+        ),
+    ):
+        response = charlie_api.post(path, create, key=str(uuid.uuid4()))
+        assert response.status_code == 404, (path, response.content)
+    assert run(books.tenant.id, "SELECT count(*) FROM finance.payments") == [(1,)]
 
 
 def charlie_api_tenant(api: Api) -> uuid.UUID:
