@@ -12,6 +12,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, Q, QuerySet
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -47,9 +48,7 @@ class KeysetPaginator:
                 qs.model._meta.get_field(f).to_python(v)
                 for f, v in zip(self.fields, values, strict=True)
             ]
-        except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
-            raise ValidationError({"cursor": BAD_CURSOR}) from exc
-        except Exception as exc:  # django ValidationError from to_python
+        except (ValueError, TypeError, binascii.Error, DjangoValidationError) as exc:
             raise ValidationError({"cursor": BAD_CURSOR}) from exc
         op = "lt" if self.descending else "gt"
         # (a, b) < (x, y)  <=>  a < x OR (a = x AND b < y)

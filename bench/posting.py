@@ -71,18 +71,12 @@ def _setup_django() -> None:
     _use_bench_database()
 
 
-def _conninfo(alias: str) -> str:
-    from django.conf import settings
+def _connect(alias: str) -> Any:
+    """A plain psycopg connection with the alias's own parameters (no Django wrappers)."""
+    import psycopg
+    from django.db import connections
 
-    db = settings.DATABASES[alias]
-    parts = {
-        "dbname": db["NAME"],
-        "user": db["USER"],
-        "host": db.get("HOST") or "",
-        "port": str(db.get("PORT") or ""),
-        "password": db.get("PASSWORD") or "",
-    }
-    return " ".join(f"{k}='{v}'" for k, v in parts.items() if v)
+    return psycopg.connect(**connections[alias].get_connection_params())
 
 
 def _prepare(companies: int) -> list[dict[str, Any]]:
@@ -124,9 +118,7 @@ def _prepare(companies: int) -> list[dict[str, Any]]:
 
 
 def _sql_client(alias: str, schema: str, post: bool, book: dict[str, Any], n: int) -> float:
-    import psycopg
-
-    with psycopg.connect(_conninfo(alias)) as conn:
+    with _connect(alias) as conn:
         cur = conn.cursor()
         started = time.perf_counter()
         for i in range(n):
@@ -209,14 +201,12 @@ CHECK_END = "IF NEW.reversal_of_id IS NOT NULL THEN"
 
 def _big_entry_seconds(book: dict[str, Any], accounts: list[Any]) -> float:
     """Insert a 500-line balanced draft and post it, as the finance role; seconds."""
-    import psycopg
-
     rows = []
     for i in range(BIG_LINES):
         account = accounts[i % len(accounts)]
         side = i % 2
         rows.append((account, "10.00" if side == 0 else "0", "0" if side == 0 else "10.00", i))
-    with psycopg.connect(_conninfo("finance")) as conn:
+    with _connect("finance") as conn:
         cur = conn.cursor()
         started = time.perf_counter()
         with conn.transaction():

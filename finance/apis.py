@@ -17,6 +17,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_field,
     extend_schema_serializer,
+    extend_schema_view,
 )
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -28,7 +29,6 @@ from aibos.tenancy import require_context
 from finance import currencies, errors, selectors, services
 from finance.models import (
     Account,
-    ApprovalMatrix,
     JournalEntry,
     Payment,
     PaymentType,
@@ -615,94 +615,78 @@ class PaymentDetailApi(APIView):
         return Response(_payment_detail(tenant_id, payment_id))
 
 
+@extend_schema_serializer(component_name="PaymentActionInput")
+class _NoInput(serializers.Serializer):
+    pass
+
+
 class _PaymentActionApi(APIView):
     """POST /payments/<id>/<action>/: one service call, the payment with its history back."""
 
-    @extend_schema_serializer(component_name="_PaymentActionInput")
-    class InputSerializer(serializers.Serializer):
-        pass
-
-    def act(
-        self, tenant_id: uuid.UUID, actor: str, payment_id: uuid.UUID, data: dict[str, Any]
-    ) -> None:
-        raise NotImplementedError
+    InputSerializer: type[serializers.Serializer] = _NoInput
+    service: Any  # a finance service taking tenant_id, actor, payment_id and the input
 
     def post(self, request: Request, payment_id: uuid.UUID) -> Response:
         data = _validated(self.InputSerializer, request)
         tenant_id, actor = _actor()
-        self.act(tenant_id, actor, payment_id, data)
+        type(self).service(tenant_id=tenant_id, actor=actor, payment_id=payment_id, **data)
         return Response(_payment_detail(tenant_id, payment_id))
 
 
+def _payment_action(
+    description: str, input_serializer: type[serializers.Serializer] | None = None
+) -> Any:
+    return extend_schema_view(
+        post=extend_schema(
+            request=input_serializer, responses=PaymentDetailOut, description=description
+        )
+    )
+
+
+@_payment_action("Freeze the approval policy onto the payment and ask for approval.")
 class PaymentSubmitApi(_PaymentActionApi):
-    @extend_schema(request=None, responses=PaymentDetailOut)
-    def post(self, request: Request, payment_id: uuid.UUID) -> Response:
-        """Freeze the approval policy onto the payment and ask for approval."""
-        return super().post(request, payment_id)
-
-    def act(
-        self, tenant_id: uuid.UUID, actor: str, payment_id: uuid.UUID, data: dict[str, Any]
-    ) -> None:
-        services.payment_submit(tenant_id=tenant_id, actor=actor, payment_id=payment_id)
+    service = staticmethod(services.payment_submit)
 
 
+@extend_schema_serializer(component_name="PaymentApproveInput")
+class _ApproveInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, default="")
+
+
+@_payment_action(
+    "Approve as the signed-in user (never the requester; one decision per approver).",
+    _ApproveInput,
+)
 class PaymentApproveApi(_PaymentActionApi):
-    @extend_schema_serializer(component_name="PaymentApproveInput")
-    class InputSerializer(serializers.Serializer):
-        reason = serializers.CharField(max_length=500, required=False, default="")
-
-    @extend_schema(request=InputSerializer, responses=PaymentDetailOut)
-    def post(self, request: Request, payment_id: uuid.UUID) -> Response:
-        """Approve as the signed-in user (never the requester; one decision per approver)."""
-        return super().post(request, payment_id)
-
-    def act(
-        self, tenant_id: uuid.UUID, actor: str, payment_id: uuid.UUID, data: dict[str, Any]
-    ) -> None:
-        services.payment_approve(tenant_id=tenant_id, actor=actor, payment_id=payment_id, **data)
+    InputSerializer = _ApproveInput
+    service = staticmethod(services.payment_approve)
 
 
+@extend_schema_serializer(component_name="PaymentRejectInput")
+class _RejectInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+
+
+@_payment_action("Reject as the signed-in user; a rejection ends the approval.", _RejectInput)
 class PaymentRejectApi(_PaymentActionApi):
-    @extend_schema_serializer(component_name="PaymentRejectInput")
-    class InputSerializer(serializers.Serializer):
-        reason = serializers.CharField(max_length=500)
-
-    @extend_schema(request=InputSerializer, responses=PaymentDetailOut)
-    def post(self, request: Request, payment_id: uuid.UUID) -> Response:
-        """Reject as the signed-in user; a rejection ends the approval."""
-        return super().post(request, payment_id)
-
-    def act(
-        self, tenant_id: uuid.UUID, actor: str, payment_id: uuid.UUID, data: dict[str, Any]
-    ) -> None:
-        services.payment_reject(tenant_id=tenant_id, actor=actor, payment_id=payment_id, **data)
+    InputSerializer = _RejectInput
+    service = staticmethod(services.payment_reject)
 
 
+@_payment_action("Cancel a DRAFT, SUBMITTED or APPROVED payment.")
 class PaymentCancelApi(_PaymentActionApi):
-    @extend_schema(request=None, responses=PaymentDetailOut)
-    def post(self, request: Request, payment_id: uuid.UUID) -> Response:
-        return super().post(request, payment_id)
-
-    def act(
-        self, tenant_id: uuid.UUID, actor: str, payment_id: uuid.UUID, data: dict[str, Any]
-    ) -> None:
-        services.payment_cancel(tenant_id=tenant_id, actor=actor, payment_id=payment_id)
+    service = staticmethod(services.payment_cancel)
 
 
+@extend_schema_serializer(component_name="PaymentMarkPaidInput")
+class _MarkPaidInput(serializers.Serializer):
+    paid_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+@_payment_action("Post the payment's journal entry and mark it PAID (idempotent).", _MarkPaidInput)
 class PaymentMarkPaidApi(_PaymentActionApi):
-    @extend_schema_serializer(component_name="PaymentMarkPaidInput")
-    class InputSerializer(serializers.Serializer):
-        paid_on = serializers.DateField(required=False, allow_null=True, default=None)
-
-    @extend_schema(request=InputSerializer, responses=PaymentDetailOut)
-    def post(self, request: Request, payment_id: uuid.UUID) -> Response:
-        """Post the payment's journal entry and mark it PAID (idempotent)."""
-        return super().post(request, payment_id)
-
-    def act(
-        self, tenant_id: uuid.UUID, actor: str, payment_id: uuid.UUID, data: dict[str, Any]
-    ) -> None:
-        services.payment_mark_paid(tenant_id=tenant_id, actor=actor, payment_id=payment_id, **data)
+    InputSerializer = _MarkPaidInput
+    service = staticmethod(services.payment_mark_paid)
 
 
 # --- approval matrices ---------------------------------------------------------------------
@@ -772,6 +756,4 @@ class ApprovalMatrixActivateApi(APIView):
         matrix = services.approval_matrix_activate(
             tenant_id=tenant_id, actor=actor, matrix_id=matrix_id
         )
-        return Response(
-            MatrixOut(ApprovalMatrix.objects.get(tenant_id=tenant_id, pk=matrix.pk)).data
-        )
+        return Response(MatrixOut(matrix).data)

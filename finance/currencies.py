@@ -30,9 +30,6 @@ MINOR_UNITS: dict[str, int] = {code: 2 for code in _TWO.split()}
 for _exp, _codes in _EXPONENTS.items():
     MINOR_UNITS.update({code: _exp for code in _codes.split()})
 
-UNKNOWN_CURRENCY = "{code!r} is not an active ISO 4217 currency code."
-TOO_MANY_DECIMALS = "{amount} has more decimals than {currency} allows ({places})."
-
 
 def is_currency(code: str) -> bool:
     return code in MINOR_UNITS

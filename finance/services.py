@@ -811,14 +811,16 @@ def _decide(
         _transition_check(payment, [Payment.Status.SUBMITTED], f"{action}d")
         if payment.requested_by == actor:
             raise errors.Forbidden(errors.SELF_APPROVAL)
-        decided = PaymentApproval.objects.filter(tenant_id=tenant_id, payment=payment)
-        if decided.filter(approver=actor).exists():
-            raise Conflict(errors.ALREADY_DECIDED)
-        present = set(
-            decided.filter(decision=PaymentApproval.Decision.APPROVE).values_list(
-                "approver_role", flat=True
+        # One read of the decisions so far (the row lock above keeps them stable).
+        prior = list(
+            PaymentApproval.objects.filter(tenant_id=tenant_id, payment=payment).values_list(
+                "approver", "decision", "approver_role"
             )
         )
+        if any(approver == actor for approver, _, _ in prior):
+            raise Conflict(errors.ALREADY_DECIDED)
+        present = {r for _, d, r in prior if d == PaymentApproval.Decision.APPROVE}
+        approvals = len([d for _, d, _ in prior if d == PaymentApproval.Decision.APPROVE])
         eligible = [r for r in payment.approver_roles if r in roles]
         if not eligible:
             raise errors.Forbidden(
@@ -838,22 +840,14 @@ def _decide(
         ).save(force_insert=True)
         if decision == PaymentApproval.Decision.REJECT:
             payment.status = Payment.Status.REJECTED
-        else:
-            present.add(role)
-            approvals = decided.filter(decision=PaymentApproval.Decision.APPROVE).count()
-            if (
-                approvals >= (payment.required_approvals or 0)
-                and set(payment.required_roles) <= present
-            ):
-                payment.status = Payment.Status.APPROVED
+        elif approvals + 1 >= (payment.required_approvals or 0) and set(
+            payment.required_roles
+        ) <= present | {role}:
+            payment.status = Payment.Status.APPROVED
         if payment.status != Payment.Status.SUBMITTED:
             payment.save(update_fields=["status"])
-    return _get_outside(tenant_id, payment_id)
-
-
-def _get_outside(tenant_id: uuid.UUID, payment_id: uuid.UUID) -> Payment:
-    with tenant_context(tenant_id, using=[ALIAS]):
-        return _get(Payment, tenant_id, payment_id, "Payment")
+        payment.refresh_from_db()  # the timestamps and version the database set
+    return payment
 
 
 def payment_approve(
@@ -892,7 +886,8 @@ def payment_cancel(*, tenant_id: uuid.UUID, actor: str, payment_id: uuid.UUID) -
         )
         payment.status = Payment.Status.CANCELLED
         payment.save(update_fields=["status"])
-    return _get_outside(tenant_id, payment_id)
+        payment.refresh_from_db()
+    return payment
 
 
 def payment_mark_paid(
@@ -923,7 +918,8 @@ def payment_mark_paid(
         payment.journal_entry = entry
         payment.status = Payment.Status.PAID
         payment.save(update_fields=["journal_entry", "status"])
-    return _get_outside(tenant_id, payment_id)
+        payment.refresh_from_db()
+    return payment
 
 
 # --- documents -----------------------------------------------------------------------------

@@ -162,10 +162,6 @@ class AccountBalance(TenantScopedModel):
             models.Index(fields=["tenant_id", "company"], name="finance_accountbalance_co_idx"),
         ]
 
-    @property
-    def balance(self) -> object:
-        return self.debit_total - self.credit_total
-
 
 class BankAccount(TenantScopedModel, VersionedMixin):
     company = same_tenant_fk(Company, related_name="bank_accounts", on_delete=models.PROTECT)

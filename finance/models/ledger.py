@@ -205,10 +205,6 @@ class JournalLine(TenantScopedModel):
             triggers.refuse_truncate("finance_journalline_truncate", "journal line"),
         ]
 
-    @property
-    def amount(self) -> object:
-        return self.debit or self.credit
-
 
 class PostingSequence(TenantScopedModel):
     """The last posting number per company; written only by the posting trigger."""

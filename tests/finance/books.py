@@ -4,8 +4,10 @@ approval matrices, and approvers holding each role. Charlie's tenant B gets its 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from decimal import Decimal
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -16,6 +18,8 @@ from tests.factories import RoleFactory, UserFactory
 
 DAY = dt.date(2026, 3, 10)
 SYSTEM = "command:test"
+# A Cell requesting payments (approvals must come from users, never from it).
+CELL = "cell:00000000-0000-4000-8000-0000000000aa"
 
 
 def actor(user: User) -> str:
@@ -94,3 +98,27 @@ def post_simple(
         post=True,
     )
     return entry
+
+
+def make_payment(
+    books: SimpleNamespace, amount: str, *, submit: bool = True, key: str | None = None
+) -> Any:
+    us = books.us
+    payment, _ = services.payment_create(
+        tenant_id=books.tenant.id,
+        actor=CELL,
+        idempotency_key=key or str(uuid.uuid4()),
+        company_id=us.company.pk,
+        payment_type="vendor",
+        amount=Decimal(amount),
+        currency="USD",
+        bank_account_id=us.bank.pk,
+        debit_account_id=us.accounts["2000"].pk,
+        beneficiary_name="Vendor",
+        beneficiary_account="DE89370400440532013000",
+    )
+    if submit:
+        payment = services.payment_submit(
+            tenant_id=books.tenant.id, actor=CELL, payment_id=payment.pk
+        )
+    return payment

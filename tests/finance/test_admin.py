@@ -12,9 +12,8 @@ from django.test import Client
 from finance import services
 from kernel.models import User
 from tests.factories import PASSWORD
-from tests.finance.books import SYSTEM, post_simple
+from tests.finance.books import SYSTEM, make_payment, post_simple
 from tests.finance.helpers import run
-from tests.finance.test_payment_invariants import make_payment
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 

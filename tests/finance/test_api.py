@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from kernel import services as kernel_services
 from kernel.models import Tenant, User
 from tests.factories import CanonFactory
-from tests.finance.books import DAY, post_simple
+from tests.finance.books import DAY, make_payment, post_simple
 from tests.finance.helpers import run
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -332,8 +332,6 @@ def test_every_endpoint_hides_another_tenants_rows(
     charlie_api: Api, books: SimpleNamespace, approvers: SimpleNamespace
 ) -> None:
     entry = post_simple(books.us)
-    from tests.finance.test_payment_invariants import make_payment
-
     payment = make_payment(books, "100.00")
     matrix = run(books.tenant.id, "SELECT id FROM finance.approval_matrices LIMIT 1")[0][0]
     account = books.us.accounts["5000"].pk
@@ -445,8 +443,6 @@ def test_keyset_pages_cover_everything_once(cell: Api, books: SimpleNamespace) -
 def test_list_query_count_does_not_grow_with_rows(
     cell: Api, books: SimpleNamespace, path: str
 ) -> None:
-    from tests.finance.test_payment_invariants import make_payment
-
     def queries() -> int:
         """Data queries on the finance connection (not the test's savepoints or the tenant
         variables the context sets)."""

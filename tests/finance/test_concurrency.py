@@ -18,9 +18,8 @@ import pytest
 from django.db import DatabaseError, connections
 
 from finance import services
-from tests.finance.books import DAY, SYSTEM, actor, post_simple
+from tests.finance.books import CELL, DAY, SYSTEM, actor, make_payment, post_simple
 from tests.finance.helpers import refused, run
-from tests.finance.test_payment_invariants import CELL, make_payment
 
 pytestmark = pytest.mark.django_db(databases="__all__", transaction=True)
 

@@ -13,40 +13,15 @@ import pytest
 from django.db import DatabaseError
 
 from finance import demo, services
-from tests.finance.books import DAY, SYSTEM, actor, post_simple
+from tests.finance.books import CELL, DAY, SYSTEM, actor, make_payment, post_simple
 from tests.finance.helpers import refused, run
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
-CELL = "cell:00000000-0000-4000-8000-0000000000aa"
 INSERT_APPROVAL = (
     "INSERT INTO finance.payment_approvals (tenant_id, payment_id, requester, approver, decision, "
     "reason, level, approver_role) VALUES (%s, %s, %s, %s, %s, %s, 0, %s)"
 )
-
-
-def make_payment(
-    books: SimpleNamespace, amount: str, *, submit: bool = True, key: str | None = None
-) -> Any:
-    us = books.us
-    payment, _ = services.payment_create(
-        tenant_id=books.tenant.id,
-        actor=CELL,
-        idempotency_key=key or str(uuid.uuid4()),
-        company_id=us.company.pk,
-        payment_type="vendor",
-        amount=Decimal(amount),
-        currency="USD",
-        bank_account_id=us.bank.pk,
-        debit_account_id=us.accounts["2000"].pk,
-        beneficiary_name="Vendor",
-        beneficiary_account="DE89370400440532013000",
-    )
-    if submit:
-        payment = services.payment_submit(
-            tenant_id=books.tenant.id, actor=CELL, payment_id=payment.pk
-        )
-    return payment
 
 
 def approve_raw(
