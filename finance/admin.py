@@ -15,7 +15,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from aibos.admin import GovernedModelAdmin, ReadOnlyModelAdmin
+from aibos.admin import GovernedModelAdmin, ReadOnlyInline, ReadOnlyModelAdmin
 from aibos.errors import ApplicationError
 from aibos.tenancy import require_context
 from finance import services
@@ -104,7 +104,7 @@ class FxRateAdmin(ReadOnlyModelAdmin):
     list_filter = ("base", "quote")
 
 
-class JournalLineInline(admin.TabularInline):
+class JournalLineInline(ReadOnlyInline):
     model = JournalLine
     fields = (
         "line_no",
@@ -116,12 +116,6 @@ class JournalLineInline(admin.TabularInline):
         "fx_rate_value",
         "memo",
     )
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(JournalEntry)
@@ -133,15 +127,9 @@ class JournalEntryAdmin(ReadOnlyModelAdmin):
     inlines = [JournalLineInline]
 
 
-class PaymentApprovalInline(admin.TabularInline):
+class PaymentApprovalInline(ReadOnlyInline):
     model = PaymentApproval
     fields = ("level", "approver", "approver_role", "decision", "reason", "decided_at")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Payment)
@@ -162,15 +150,9 @@ class PaymentAdmin(ReadOnlyModelAdmin):
     inlines = [PaymentApprovalInline]
 
 
-class ApprovalBandInline(admin.TabularInline):
+class ApprovalBandInline(ReadOnlyInline):
     model = ApprovalBand
     fields = ("min_amount", "max_amount", "required_approvals", "approver_roles", "required_roles")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(ApprovalMatrix)
