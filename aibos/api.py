@@ -13,7 +13,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from aibos.errors import ApplicationError
+from aibos.errors import ApplicationError, DatabaseRefusal
 from aibos.tenancy import TenantContextMissing
 
 
@@ -23,9 +23,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     # Safety net: services translate database refusals themselves; anything that still gets
     # here is bad input (22xxx) or a clash with existing data (23xxx), not a server fault.
     if isinstance(exc, DataError):
-        return Response({"detail": _db_message(exc), "code": "invalid_value"}, status=400)
+        return Response(
+            {"detail": DatabaseRefusal.of(exc).message, "code": "invalid_value"}, status=400
+        )
     if isinstance(exc, IntegrityError):
-        return Response({"detail": _db_message(exc), "code": "conflict"}, status=409)
+        return Response({"detail": DatabaseRefusal.of(exc).message, "code": "conflict"}, status=409)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages
@@ -37,8 +39,3 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, TenantContextMissing):
         return Response({"detail": "Authentication required."}, status=status.HTTP_401_UNAUTHORIZED)
     return drf_exception_handler(exc, context)
-
-
-def _db_message(exc: Exception) -> str:
-    diag = getattr(exc.__cause__, "diag", None)
-    return getattr(diag, "message_primary", None) or "The database refused the request."

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class ApplicationError(Exception):
     """A request that cannot be carried out as asked; ``status`` is the HTTP status to answer."""
@@ -16,3 +18,22 @@ class ApplicationError(Exception):
 
 class Conflict(ApplicationError):
     status = 409
+
+
+@dataclass(frozen=True)
+class DatabaseRefusal:
+    """What PostgreSQL said when it refused a statement (read from psycopg's diagnostics)."""
+
+    sqlstate: str
+    rule: str  # the constraint (or the rule a guard trigger names), if any
+    message: str
+
+    @classmethod
+    def of(cls, exc: BaseException) -> DatabaseRefusal:
+        cause = exc.__cause__
+        diag = getattr(cause, "diag", None)
+        return cls(
+            sqlstate=getattr(cause, "sqlstate", None) or "",
+            rule=getattr(diag, "constraint_name", None) or "",
+            message=getattr(diag, "message_primary", None) or "The database refused the request.",
+        )

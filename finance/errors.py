@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.db import DatabaseError
 
-from aibos.errors import ApplicationError, Conflict
+from aibos.errors import ApplicationError, Conflict, DatabaseRefusal
 
 
 class NotFound(ApplicationError):
@@ -83,14 +83,9 @@ RULE_STATUS = {
 
 def from_database(exc: DatabaseError) -> ApplicationError:
     """The database refused a write: say which rule, with its message."""
-    cause = exc.__cause__
-    diag = getattr(cause, "diag", None)
-    rule = getattr(diag, "constraint_name", None) or ""
-    sqlstate = getattr(cause, "sqlstate", None) or ""
-    message = getattr(diag, "message_primary", None) or str(exc)
-    if sqlstate in ("40001", "40P01"):
+    refusal = DatabaseRefusal.of(exc)
+    if refusal.sqlstate in ("40001", "40P01"):
         return Conflict(RETRY, extra={"code": "retry"})
-    status = RULE_STATUS.get(rule, 409 if sqlstate.startswith("23") else 422)
-    error = ApplicationError(message, extra={"code": rule or sqlstate})
-    error.status = status
+    error = ApplicationError(refusal.message, extra={"code": refusal.rule or refusal.sqlstate})
+    error.status = RULE_STATUS.get(refusal.rule, 409 if refusal.sqlstate.startswith("23") else 422)
     return error

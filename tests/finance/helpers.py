@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.db import connections
 
+from aibos.errors import DatabaseRefusal
 from aibos.tenancy import tenant_context
 
 
@@ -26,11 +27,9 @@ def run(tenant_id: uuid.UUID, *statements: str | tuple[str, list[Any]]) -> list[
 
 def refused(excinfo: pytest.ExceptionInfo[BaseException]) -> tuple[str, str]:
     """(SQLSTATE, constraint/rule name) of a database refusal."""
-    cause = excinfo.value.__cause__
-    diag = getattr(cause, "diag", None)
-    return getattr(cause, "sqlstate", "") or "", getattr(diag, "constraint_name", "") or ""
+    refusal = DatabaseRefusal.of(excinfo.value)
+    return refusal.sqlstate, refusal.rule
 
 
 def message(excinfo: pytest.ExceptionInfo[BaseException]) -> str:
-    cause = excinfo.value.__cause__
-    return getattr(getattr(cause, "diag", None), "message_primary", "") or str(excinfo.value)
+    return DatabaseRefusal.of(excinfo.value).message
