@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.contrib.postgres.functions import TransactionNow
 from django.utils import timezone
 
 from kernel.models import ApiCredential, RolePermission, Session, Tenant, User, UserRole
@@ -46,7 +47,7 @@ def session_is_active(
         pk=session_id,
         user_id=user_id,
         revoked_at__isnull=True,
-        expires_at__gt=timezone.now(),
+        expires_at__gt=TransactionNow(),
     ).exists()
 
 

@@ -9,8 +9,8 @@ from contextlib import AbstractContextManager
 
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.postgres.functions import TransactionNow
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from aibos.tenancy import TenantContext, tenant_context
 from kernel import credentials, errors
@@ -146,7 +146,7 @@ def api_credential_issue(
 def api_credential_revoke(*, tenant: Tenant, actor: User | None, credential: ApiCredential) -> None:
     with _kernel_context(tenant, actor):
         ApiCredential.objects.filter(pk=credential.pk, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
+            revoked_at=TransactionNow()
         )
 
 
@@ -154,20 +154,22 @@ def session_open(
     *, user: User, ip_address: str | None, user_agent: str, lifetime_seconds: int
 ) -> Session:
     with tenant_context(user.tenant_id, user_id=user.pk, using=[ALIAS]):
-        User.objects.filter(pk=user.pk).update(last_login=timezone.now())
-        return Session.objects.create(
+        User.objects.filter(pk=user.pk).update(last_login=TransactionNow())
+        session = Session.objects.create(
             tenant_id=user.tenant_id,
             user=user,
-            expires_at=timezone.now() + dt.timedelta(seconds=lifetime_seconds),
+            expires_at=TransactionNow() + dt.timedelta(seconds=lifetime_seconds),
             ip_address=ip_address,
             user_agent=user_agent[:255],
         )
+        session.refresh_from_db(fields=["expires_at"])  # the value the database computed
+        return session
 
 
 def session_revoke(*, tenant_id: uuid.UUID, session_id: uuid.UUID | str) -> None:
     with tenant_context(tenant_id, using=[ALIAS]):
         Session.objects.filter(pk=session_id, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
+            revoked_at=TransactionNow()
         )
 
 

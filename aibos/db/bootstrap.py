@@ -112,7 +112,7 @@ BEGIN
             USING ERRCODE = 'integrity_constraint_violation';
     END IF;
     NEW.created_at := OLD.created_at;  -- set once, on insert
-    NEW.updated_at := clock_timestamp();
+    NEW.updated_at := now();  -- the unit of work's clock, like created_at and the guards
     RETURN NEW;
 END $$;
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any, ClassVar, TypeVar
 
-from django.contrib.postgres.functions import RandomUUID
+from django.contrib.postgres.functions import RandomUUID, TransactionNow
 from django.db import models
-from django.db.models.functions import Now
 
 from aibos.tenancy import require_context
 
@@ -17,14 +16,20 @@ _M = TypeVar("_M", bound=models.Model)
 
 
 class GovernedModel(models.Model):
-    """UUID key and database-maintained timestamps (schema template §3.2)."""
+    """UUID key and database-maintained timestamps (schema template §3.2).
+
+    Every timestamp a unit of work writes reads one clock: the database's transaction time
+    (``now()``), the same one the guard triggers use for ``posted_at``, ``submitted_at`` and
+    ``paid_at``. Django's ``Now()`` is the *statement* time, which made a row created later in a
+    transaction look younger than the posting that happened with it.
+    """
 
     id = models.UUIDField(
         primary_key=True, default=uuid.uuid4, db_default=RandomUUID(), editable=False
     )
-    created_at = models.DateTimeField(db_default=Now(), editable=False)
+    created_at = models.DateTimeField(db_default=TransactionNow(), editable=False)
     # Maintained by the kernel.touch_row() trigger on every UPDATE, whoever issues it.
-    updated_at = models.DateTimeField(db_default=Now(), editable=False)
+    updated_at = models.DateTimeField(db_default=TransactionNow(), editable=False)
 
     class Meta:
         abstract = True

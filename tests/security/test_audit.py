@@ -68,7 +68,8 @@ def test_raw_sql_writes_are_audited_with_the_database_role(
     assert [e.operation for e in events] == ["INSERT", "UPDATE"]
     # No application actor was set: the database role is recorded instead, never NULL.
     assert {e.actor for e in events} == {"db:aibos_finance_role"}
-    assert events[1].changed_fields == ["name", "updated_at", "version"]
+    # Inserted and updated in one unit of work: updated_at keeps that unit's clock.
+    assert events[1].changed_fields == ["name", "version"]
 
 
 def test_database_maintains_updated_at_version_and_created_at(tenant_a: Tenant) -> None:
@@ -78,12 +79,16 @@ def test_database_maintains_updated_at_version_and_created_at(tenant_a: Tenant) 
         created, updated, version = company.created_at, company.updated_at, company.version
         with connections["finance"].cursor() as cur:
             cur.execute(
-                "UPDATE finance.companies SET name = 'V2', created_at = '2000-01-01', version = 99 WHERE id = %s",
+                "UPDATE finance.companies SET name = 'V2', created_at = '2000-01-01', "
+                "updated_at = '2000-01-01', version = 99 WHERE id = %s",
                 [company.pk],
             )
+            cur.execute("SELECT now()")
+            (unit_clock,) = cur.fetchone()
         company.refresh_from_db()
     assert company.created_at == created
-    assert company.updated_at > updated
+    # The database stamps the update with the unit of work's clock, whatever the UPDATE said.
+    assert company.updated_at == unit_clock >= updated
     assert company.version == version + 1
 
 
