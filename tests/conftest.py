@@ -44,7 +44,7 @@ def truncate_governed_tables() -> None:
     with connections["default"].cursor() as cur:
         cur.execute(
             "SELECT string_agg(format('%%I.%%I', schemaname, tablename), ', ') "
-            "FROM pg_tables WHERE schemaname = ANY(%s) AND tablename <> 'permissions'",
+            "FROM pg_tables WHERE schemaname = ANY(%s) AND tablename NOT IN ('permissions', 'approval_grant_keys')",
             [list(GOVERNED_SCHEMAS)],
         )
         (tables,) = cur.fetchone()
