@@ -183,20 +183,27 @@ def event_record(
 
 
 def approval_grant_issue(
-    *, tenant_id: uuid.UUID, user_id: uuid.UUID | str, payment_id: uuid.UUID, role: str, decision: str
+    *,
+    tenant_id: uuid.UUID,
+    user_id: uuid.UUID | str,
+    payment_id: uuid.UUID,
+    role: str,
+    decision: str,
 ) -> dict[str, object]:
     """The identity plane's signed grant for ``user_id`` to decide ``decision`` on a payment with
     ``role`` (five minutes). PostgreSQL signs only for the user of this kernel transaction's
     context, and only if that user is active in the tenant and holds the role
     (``kernel.approval_grant_issue``, kernel migration 0003); the key never leaves the database."""
     try:
-        with tenant_context(tenant_id, user_id=user_id, using=[ALIAS]):
-            with connections[ALIAS].cursor() as cur:
-                cur.execute(
-                    "SELECT kernel.approval_grant_issue(%s, %s, %s)", [payment_id, role, decision]
-                )
-                # Django reads jsonb back as text (JSONField decodes it itself).
-                grant: dict[str, object] = json.loads(cur.fetchone()[0])
+        with (
+            tenant_context(tenant_id, user_id=user_id, using=[ALIAS]),
+            connections[ALIAS].cursor() as cur,
+        ):
+            cur.execute(
+                "SELECT kernel.approval_grant_issue(%s, %s, %s)", [payment_id, role, decision]
+            )
+            # Django reads jsonb back as text (JSONField decodes it itself).
+            grant: dict[str, object] = json.loads(cur.fetchone()[0])
     except IntegrityError as exc:
         refusal = DatabaseRefusal.of(exc)
         raise errors.Forbidden(refusal.message, extra={"code": refusal.rule}) from exc

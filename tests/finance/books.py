@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from aibos.tenancy import tenant_context
 from finance import demo, services
 from kernel import services as kernel_services
-from aibos.tenancy import tenant_context
 from kernel.models import Role, Tenant, User
 from tests.factories import RoleFactory, UserFactory
 

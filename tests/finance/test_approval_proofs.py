@@ -42,7 +42,11 @@ def grant_for(
 ) -> dict[str, Any]:
     """What the identity plane signs for ``user`` (as the kernel role, in the user's context)."""
     return kernel_services.approval_grant_issue(
-        tenant_id=books.tenant.id, user_id=user.pk, payment_id=payment.pk, role=role, decision=decision
+        tenant_id=books.tenant.id,
+        user_id=user.pk,
+        payment_id=payment.pk,
+        role=role,
+        decision=decision,
     )
 
 
@@ -114,7 +118,9 @@ def test_a_real_user_without_the_role_is_refused(proof: SimpleNamespace, bob: Us
     assert exc.value.extra["code"] == "kernel_approvalgrant_role"
     # ...and a CFO grant lifted from the real CFO does not make bob one.
     stolen = grant_for(proof.books, proof.payment, proof.approvers.cfo, demo.CFO)
-    rule, text = refusal_of(lambda: insert(proof.books, proof.payment, actor(bob), demo.CFO, stolen))
+    rule, text = refusal_of(
+        lambda: insert(proof.books, proof.payment, actor(bob), demo.CFO, stolen)
+    )
     assert rule == "finance_paymentapproval_role_not_held"
     assert "does not hold role" in text
 

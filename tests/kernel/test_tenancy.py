@@ -52,7 +52,8 @@ def test_unknown_alias_is_refused(tenant_a: Tenant) -> None:
         pass
 
 
-def test_seed_demo_is_idempotent() -> None:
+def test_seed_demo_is_idempotent(committed: None) -> None:
+    # Committed: the approval guard reads the seeded users through the finance connection.
     call_command("seed_demo", verbosity=0)
     call_command("seed_demo", verbosity=0)
     tenants = Tenant.objects.filter(slug__in=["acme", "globex"]).order_by("slug")
