@@ -841,6 +841,8 @@ def _decide(
         missing = [r for r in payment.required_roles if r not in present and r in eligible]
         role = missing[0] if missing else eligible[-1]
         # The database accepts the decision only with the identity plane's signature for it.
+        # Asked for here, under the payment lock, because the role depends on the decisions
+        # read above: one short round trip on the kernel connection.
         grant = approval_grant_for(
             tenant_id=tenant_id,
             user_id=user_id,
