@@ -13,6 +13,7 @@ database enforces it with RLS either way.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -149,8 +150,12 @@ def tenant_context(
         user_id=user,
         actor=actor or (f"user:{user}" if user else ""),
         correlation_id=correlation_id or str(uuid.uuid4()),
-        aliases=frozenset(aliases) | (active.aliases if active else frozenset()),
+        aliases=frozenset(aliases),
     )
+    if active is not None and _same_values(active, ctx):
+        # Only aliases whose transaction carries *these* values: an enclosing context's aliases
+        # carry its own values, which may differ from ours (another user, another actor).
+        ctx = dataclasses.replace(ctx, aliases=ctx.aliases | active.aliases)
     values = {
         GUC_TENANT: str(tenant),
         GUC_USER: str(user) if user else "",

@@ -129,7 +129,15 @@ class JournalEntryAdmin(ReadOnlyModelAdmin):
 
 class PaymentApprovalInline(ReadOnlyInline):
     model = PaymentApproval
-    fields = ("level", "approver", "approver_role", "decision", "reason", "decided_at")
+    fields = (
+        "level",
+        "approver",
+        "approver_role",
+        "decision",
+        "reason",
+        "decided_at",
+        "approval_grant",
+    )
 
 
 @admin.register(Payment)

@@ -797,6 +797,17 @@ def role_names_for(*, tenant_id: uuid.UUID, user_id: str) -> set[str]:
         return role_names_for_user(tenant_id=tenant_id, user_id=user_id)
 
 
+def approval_grant_for(
+    *, tenant_id: uuid.UUID, user_id: str, payment_id: uuid.UUID, role: str, decision: str
+) -> dict[str, object]:
+    """The identity plane's signed grant the approval guard requires (on the kernel alias)."""
+    from kernel.services import approval_grant_issue
+
+    return approval_grant_issue(
+        tenant_id=tenant_id, user_id=user_id, payment_id=payment_id, role=role, decision=decision
+    )
+
+
 def _decide(
     *, tenant_id: uuid.UUID, actor: str, payment_id: uuid.UUID, decision: str, reason: str
 ) -> Payment:
@@ -829,6 +840,16 @@ def _decide(
         # Sign with a required role still missing if the approver holds one.
         missing = [r for r in payment.required_roles if r not in present and r in eligible]
         role = missing[0] if missing else eligible[-1]
+        # The database accepts the decision only with the identity plane's signature for it.
+        # Asked for here, under the payment lock, because the role depends on the decisions
+        # read above: one short round trip on the kernel connection.
+        grant = approval_grant_for(
+            tenant_id=tenant_id,
+            user_id=user_id,
+            payment_id=payment.pk,
+            role=role,
+            decision=decision,
+        )
         PaymentApproval(
             tenant_id=tenant_id,
             payment=payment,
@@ -837,6 +858,7 @@ def _decide(
             decision=decision,
             reason=reason,
             approver_role=role,
+            approval_grant=grant,
         ).save(force_insert=True)
         if decision == PaymentApproval.Decision.REJECT:
             payment.status = Payment.Status.REJECTED

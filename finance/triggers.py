@@ -486,7 +486,8 @@ ELSIF NEW.status = 'APPROVED' THEN
            array_agg(approver_role) FILTER (WHERE decision = 'APPROVE')
       INTO v_approvals, v_rejections, v_roles
       FROM "finance"."payment_approvals"
-     WHERE tenant_id = NEW.tenant_id AND payment_id = NEW.id;
+     WHERE tenant_id = NEW.tenant_id AND payment_id = NEW.id
+       AND approval_grant IS NOT NULL;  -- only decisions proven by an identity-plane grant count
     IF v_rejections > 0 OR v_approvals < NEW.required_approvals
        OR NOT (NEW.required_roles::text[] <@ COALESCE(v_roles, ARRAY[]::text[])) THEN
         RAISE EXCEPTION 'payment % has % of % approvals (required roles %, present %, rejections %)',
@@ -496,7 +497,8 @@ ELSIF NEW.status = 'APPROVED' THEN
     NEW.decided_at := now();
 ELSIF NEW.status = 'REJECTED' THEN
     IF NOT EXISTS (SELECT 1 FROM "finance"."payment_approvals"
-                    WHERE tenant_id = NEW.tenant_id AND payment_id = NEW.id AND decision = 'REJECT') THEN
+                    WHERE tenant_id = NEW.tenant_id AND payment_id = NEW.id AND decision = 'REJECT'
+                      AND approval_grant IS NOT NULL) THEN
         RAISE EXCEPTION 'payment % can only be REJECTED by a recorded rejection', NEW.id
             {CHECK}'finance_payment_quorum';
     END IF;
@@ -522,6 +524,62 @@ PAYMENT_GUARD_DECLARE = [
     ("v_roles", "text[]"),
 ]
 
+# The proof an approval carries: the approver is an active user of the tenant who holds the
+# role, and the identity plane signed a grant for exactly this (tenant, payment, approver, role,
+# decision) that has not expired. Runs inside the approval guard, which is SECURITY DEFINER: the
+# owner may read kernel users and roles and execute kernel.approval_grant_signature (which reads
+# the key); the finance role may do none of it. Still under FORCE RLS, and filtered explicitly on
+# the row's tenant. Each refusal has its own rule name.
+APPROVAL_PROOF = f"""
+IF NEW.approver ~ '^user:[0-9a-f]{{8}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{12}}$' THEN
+    v_user := substr(NEW.approver, 6)::uuid;
+END IF;
+IF v_user IS NULL OR NOT EXISTS (
+    SELECT 1 FROM "kernel"."users" u
+     WHERE u.tenant_id = NEW.tenant_id AND u.id = v_user AND u.is_active AND u.deleted_at IS NULL
+) THEN
+    RAISE EXCEPTION 'approver % is not an active user of this tenant', NEW.approver
+        {CHECK}'finance_paymentapproval_approver_unknown';
+END IF;
+IF NOT EXISTS (
+    SELECT 1 FROM "kernel"."user_roles" ur
+      JOIN "kernel"."roles" r ON r.tenant_id = ur.tenant_id AND r.id = ur.role_id
+     WHERE ur.tenant_id = NEW.tenant_id AND ur.user_id = v_user
+       AND r.name = NEW.approver_role AND r.deleted_at IS NULL
+) THEN
+    RAISE EXCEPTION 'approver % does not hold role %', NEW.approver, NEW.approver_role
+        {CHECK}'finance_paymentapproval_role_not_held';
+END IF;
+IF NEW.approval_grant IS NULL OR jsonb_typeof(NEW.approval_grant) <> 'object' THEN
+    RAISE EXCEPTION 'the decision of % on payment % carries no approval grant from the identity plane',
+        NEW.approver, NEW.payment_id {CHECK}'finance_paymentapproval_grant_missing';
+END IF;
+IF NEW.approval_grant ->> 'payment' IS DISTINCT FROM NEW.payment_id::text THEN
+    RAISE EXCEPTION 'the approval grant was issued for payment %, not for payment %',
+        COALESCE(NEW.approval_grant ->> 'payment', 'none'), NEW.payment_id
+        {CHECK}'finance_paymentapproval_grant_other_payment';
+END IF;
+IF (NEW.approval_grant ->> 'tenant', NEW.approval_grant ->> 'approver', NEW.approval_grant ->> 'role',
+    NEW.approval_grant ->> 'decision')
+   IS DISTINCT FROM (NEW.tenant_id::text, NEW.approver, NEW.approver_role, NEW.decision) THEN
+    RAISE EXCEPTION 'the approval grant was issued for another tenant, approver, role or decision (%, %, %)',
+        NEW.approval_grant ->> 'approver', NEW.approval_grant ->> 'role', NEW.approval_grant ->> 'decision'
+        {CHECK}'finance_paymentapproval_grant_mismatch';
+END IF;
+IF COALESCE(NEW.approval_grant ->> 'expires', '') ~ '^[0-9]{{1,12}}$' THEN
+    v_expires := (NEW.approval_grant ->> 'expires')::bigint;
+END IF;
+IF v_expires IS NULL OR NEW.approval_grant ->> 'signature' IS DISTINCT FROM "kernel".approval_grant_signature(
+        NEW.tenant_id, NEW.payment_id, NEW.approver, NEW.approver_role, NEW.decision, v_expires) THEN
+    RAISE EXCEPTION 'the approval grant for % on payment % has no valid signature', NEW.approver, NEW.payment_id
+        {CHECK}'finance_paymentapproval_grant_signature';
+END IF;
+IF v_expires <= extract(epoch FROM clock_timestamp()) THEN
+    RAISE EXCEPTION 'the approval grant for % on payment % expired at %', NEW.approver, NEW.payment_id,
+        to_timestamp(v_expires) {CHECK}'finance_paymentapproval_grant_expired';
+END IF;
+"""
+
 APPROVAL_GUARD = f"""
 -- FOR UPDATE: approvers racing for the last slot queue here; the loser sees the outcome.
 SELECT p.status, p.required_approvals, p.approver_roles, p.required_roles
@@ -533,13 +591,14 @@ IF v_status IS DISTINCT FROM 'SUBMITTED' THEN
     RAISE EXCEPTION 'payment % is % and no longer awaits approval', NEW.payment_id, COALESCE(v_status, 'missing')
         {CHECK}'finance_paymentapproval_open';
 END IF;
-IF NOT (NEW.approver_role = ANY(v_eligible)) THEN
+{APPROVAL_PROOF}IF NOT (NEW.approver_role = ANY(v_eligible)) THEN
     RAISE EXCEPTION 'role % may not approve payment % (eligible: %)', NEW.approver_role, NEW.payment_id, v_eligible
         {CHECK}'finance_paymentapproval_role';
 END IF;
 SELECT count(*), COALESCE(array_agg(approver_role), ARRAY[]::text[]) INTO v_count, v_present
   FROM "finance"."payment_approvals"
- WHERE tenant_id = NEW.tenant_id AND payment_id = NEW.payment_id AND decision = 'APPROVE';
+ WHERE tenant_id = NEW.tenant_id AND payment_id = NEW.payment_id AND decision = 'APPROVE'
+   AND approval_grant IS NOT NULL;
 IF NEW.decision = 'APPROVE' AND v_count >= v_required THEN
     RAISE EXCEPTION 'payment % already has its % approvals', NEW.payment_id, v_required
         {CHECK}'finance_paymentapproval_open';
@@ -562,6 +621,8 @@ APPROVAL_GUARD_DECLARE = [
     ("v_required_roles", "text[]"),
     ("v_count", "integer"),
     ("v_present", "text[]"),
+    ("v_user", "uuid"),
+    ("v_expires", "bigint"),
 ]
 
 # --- intercompany --------------------------------------------------------------------------

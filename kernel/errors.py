@@ -10,4 +10,9 @@ ROLE_TAKEN = "A role named {name!r} already exists in this tenant."
 UNKNOWN_PERMISSIONS = "Unknown permission codes: {codes}."
 CREDENTIAL_PRINCIPAL = "An API credential belongs to exactly one user or one Cell (canon)."
 
-__all__ = ["ApplicationError", "Conflict"]
+
+class Forbidden(ApplicationError):
+    status = 403
+
+
+__all__ = ["ApplicationError", "Conflict", "Forbidden"]

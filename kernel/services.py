@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
@@ -10,8 +11,9 @@ from contextlib import AbstractContextManager
 from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.postgres.functions import TransactionNow
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 
+from aibos.errors import DatabaseRefusal
 from aibos.tenancy import TenantContext, tenant_context
 from kernel import credentials, errors
 from kernel.models import (
@@ -180,3 +182,31 @@ def event_record(
         return Event.objects.create(
             tenant_id=tenant_id, type=type, payload=payload, correlation_id=ctx.correlation_id
         )
+
+
+def approval_grant_issue(
+    *,
+    tenant_id: uuid.UUID,
+    user_id: uuid.UUID | str,
+    payment_id: uuid.UUID,
+    role: str,
+    decision: str,
+) -> dict[str, object]:
+    """The identity plane's signed grant for ``user_id`` to decide ``decision`` on a payment with
+    ``role`` (five minutes). PostgreSQL signs only for the user of this kernel transaction's
+    context, and only if that user is active in the tenant and holds the role
+    (``kernel.approval_grant_issue``, kernel migration 0003); the key never leaves the database."""
+    try:
+        with (
+            tenant_context(tenant_id, user_id=user_id, using=[ALIAS]),
+            connections[ALIAS].cursor() as cur,
+        ):
+            cur.execute(
+                "SELECT kernel.approval_grant_issue(%s, %s, %s)", [payment_id, role, decision]
+            )
+            # Django reads jsonb back as text (JSONField decodes it itself).
+            grant: dict[str, object] = json.loads(cur.fetchone()[0])
+    except IntegrityError as exc:
+        refusal = DatabaseRefusal.of(exc)
+        raise errors.Forbidden(refusal.message, extra={"code": refusal.rule}) from exc
+    return grant

@@ -44,7 +44,9 @@ def truncate_governed_tables() -> None:
     with connections["default"].cursor() as cur:
         cur.execute(
             "SELECT string_agg(format('%%I.%%I', schemaname, tablename), ', ') "
-            "FROM pg_tables WHERE schemaname = ANY(%s) AND tablename <> 'permissions'",
+            # The permission catalogue and the approval-grant key come from migrations.
+            "FROM pg_tables WHERE schemaname = ANY(%s) "
+            "AND tablename NOT IN ('permissions', 'approval_grant_keys')",
             [list(GOVERNED_SCHEMAS)],
         )
         (tables,) = cur.fetchone()

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("finance", "0002_ledger_payments"),
+        ("finance", "0003_approval_proofs"),
     ]
 
     operations = [

@@ -319,6 +319,10 @@ class PaymentApproval(TenantScopedModel):
     Maker-checker in constraints: ``requester`` is proven to be the payment's requester by the
     key ``(tenant_id, payment_id, requester) -> payments (tenant_id, id, requested_by)``, and
     ``approver <> requester`` is a CHECK; one decision per approver is a unique key.
+
+    A decision is accepted only with ``approval_grant``, signed by the identity plane for this
+    tenant, payment, approver, role and decision, and unexpired; the guard also checks that the
+    approver is an active user of the tenant holding the role (``finance.triggers.APPROVAL_PROOF``).
     """
 
     class Decision(models.TextChoices):
@@ -333,6 +337,9 @@ class PaymentApproval(TenantScopedModel):
     level = models.PositiveSmallIntegerField(default=0, editable=False)
     approver_role = models.CharField(max_length=150)
     decided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The identity plane's signed grant this decision was accepted with (kernel migration
+    # 0003): tenant, payment, approver, role, decision, expiry and signature, kept as evidence.
+    approval_grant = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta(TenantScopedModel.Meta):
         db_table = 'finance"."payment_approvals'
@@ -380,6 +387,8 @@ class PaymentApproval(TenantScopedModel):
                 operation=pgtrigger.Insert,
                 declare=triggers.APPROVAL_GUARD_DECLARE,
                 func=triggers.APPROVAL_GUARD,
+                # As the owner: it verifies the grant with the key no runtime role can read.
+                security_definer=True,
             ),
             triggers.refuse_truncate("finance_paymentapproval_truncate", "payment approval"),
         ]

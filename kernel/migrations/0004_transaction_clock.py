@@ -21,7 +21,7 @@ END $$;
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("kernel", "0002_contrib_grants"),
+        ("kernel", "0003_approval_grants"),
     ]
 
     operations = [

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
+from aibos.tenancy import tenant_context
 from finance import demo, services
 from kernel import services as kernel_services
-from kernel.models import Tenant, User
+from kernel.models import Role, Tenant, User
 from tests.factories import RoleFactory, UserFactory
 
 DAY = dt.date(2026, 3, 10)
@@ -26,9 +27,12 @@ def actor(user: User) -> str:
     return f"user:{user.pk}"
 
 
-def _approver(tenant: Tenant, email: str, role_name: str) -> User:
+def approver_create(tenant: Tenant, email: str, role_name: str) -> User:
+    """A user of ``tenant`` holding ``role_name`` (the role is created if it is new)."""
     user = UserFactory(tenant=tenant, email=email)
-    role = RoleFactory(tenant=tenant, name=role_name)
+    with tenant_context(tenant.id, using=["kernel"]):
+        role = Role.objects.filter(tenant_id=tenant.id, name=role_name).first()
+    role = role or RoleFactory(tenant=tenant, name=role_name)
     kernel_services.user_assign_role(tenant=tenant, actor=None, user=user, role=role)
     return user
 
@@ -36,9 +40,9 @@ def _approver(tenant: Tenant, email: str, role_name: str) -> User:
 @pytest.fixture
 def approvers(tenant_a: Tenant) -> SimpleNamespace:
     return SimpleNamespace(
-        l1=_approver(tenant_a, "l1@a.test", demo.L1),
-        l2=_approver(tenant_a, "l2@a.test", demo.L2),
-        cfo=_approver(tenant_a, "cfo@a.test", demo.CFO),
+        l1=approver_create(tenant_a, "l1@a.test", demo.L1),
+        l2=approver_create(tenant_a, "l2@a.test", demo.L2),
+        cfo=approver_create(tenant_a, "cfo@a.test", demo.CFO),
     )
 
 

@@ -12,7 +12,7 @@ from django.test import Client
 from finance import services
 from kernel.models import User
 from tests.factories import PASSWORD
-from tests.finance.books import SYSTEM, make_payment, post_simple
+from tests.finance.books import SYSTEM, actor, make_payment, post_simple
 from tests.finance.helpers import run
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -39,16 +39,25 @@ def sign_in(client: Client, tenant: str, email: str) -> None:
 
 
 def test_finance_pages_render_for_the_tenant_admin(
-    committed: None, client: Client, books: SimpleNamespace, alice: User
+    committed: None,
+    client: Client,
+    books: SimpleNamespace,
+    alice: User,
+    approvers: SimpleNamespace,
 ) -> None:
     entry = post_simple(books.us)
-    payment = make_payment(books, "100.00")
+    payment = make_payment(books, "20000.00")
+    services.payment_approve(
+        tenant_id=books.tenant.id, actor=actor(approvers.l1), payment_id=payment.pk
+    )
     sign_in(client, "tenant-a", "alice@a.test")
     for page in PAGES:
         assert client.get(f"/admin/finance/{page}/").status_code == 200, page
     detail = client.get(f"/admin/finance/journalentry/{entry.pk}/change/")
     assert detail.status_code == 200 and b"5000" in detail.content
-    assert client.get(f"/admin/finance/payment/{payment.pk}/change/").status_code == 200
+    # The approval is shown with the grant it was accepted with.
+    detail = client.get(f"/admin/finance/payment/{payment.pk}/change/")
+    assert detail.status_code == 200 and b"signature" in detail.content
     # Read-only: a POST to the change page does not alter the entry.
     assert (
         client.post(f"/admin/finance/journalentry/{entry.pk}/change/", {"memo": "x"}).status_code

@@ -224,7 +224,7 @@ def test_a_tenant_id_in_the_body_is_ignored(
 
 
 def test_payment_lifecycle_through_the_api(
-    client: Client, cell: Api, books: SimpleNamespace, approvers: SimpleNamespace
+    committed: None, client: Client, cell: Api, books: SimpleNamespace, approvers: SimpleNamespace
 ) -> None:
     created = cell.post("payments/", payment_body(books, "15000.00"), key="p-1")
     assert created.status_code == 201, created.json()
@@ -246,7 +246,7 @@ def test_payment_lifecycle_through_the_api(
 
 
 def test_rejection_needs_a_reason(
-    client: Client, cell: Api, books: SimpleNamespace, approvers: SimpleNamespace
+    committed: None, client: Client, cell: Api, books: SimpleNamespace, approvers: SimpleNamespace
 ) -> None:
     pid = cell.post("payments/", payment_body(books), key="p-r").json()["id"]
     cell.post(f"payments/{pid}/submit/")

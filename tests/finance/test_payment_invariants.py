@@ -4,7 +4,7 @@ SQL as aibos_finance_role, and the policy snapshot taken at submission."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
+import json
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
@@ -13,14 +13,23 @@ import pytest
 from django.db import DatabaseError
 
 from finance import demo, services
-from tests.finance.books import CELL, DAY, SYSTEM, actor, make_payment, post_simple
+from kernel import services as kernel_services
+from tests.finance.books import (
+    CELL,
+    DAY,
+    SYSTEM,
+    actor,
+    approver_create,
+    make_payment,
+    post_simple,
+)
 from tests.finance.helpers import refused, run
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
 INSERT_APPROVAL = (
     "INSERT INTO finance.payment_approvals (tenant_id, payment_id, requester, approver, decision, "
-    "reason, level, approver_role) VALUES (%s, %s, %s, %s, %s, %s, 0, %s)"
+    "reason, level, approver_role, approval_grant) VALUES (%s, %s, %s, %s, %s, %s, 0, %s, %s)"
 )
 
 
@@ -33,11 +42,29 @@ def approve_raw(
     requester: str = CELL,
     decision: str = "APPROVE",
 ) -> None:
+    """A raw approval row as the finance role, carrying the identity plane's grant for it (the
+    forgeries themselves are in test_approval_proofs.py)."""
+    grant = kernel_services.approval_grant_issue(
+        tenant_id=books.tenant.id,
+        user_id=user.pk,
+        payment_id=payment.pk,
+        role=role,
+        decision=decision,
+    )
     run(
         books.tenant.id,
         (
             INSERT_APPROVAL,
-            [books.tenant.id, payment.pk, requester, actor(user), decision, "r", role],
+            [
+                books.tenant.id,
+                payment.pk,
+                requester,
+                actor(user),
+                decision,
+                "r",
+                role,
+                json.dumps(grant),
+            ],
         ),
     )
 
@@ -162,7 +189,7 @@ def test_terminal_states_are_final(books: SimpleNamespace) -> None:
 
 
 def test_approved_needs_the_snapshotted_quorum(
-    books: SimpleNamespace, approvers: SimpleNamespace
+    committed: None, books: SimpleNamespace, approvers: SimpleNamespace
 ) -> None:
     payment = make_payment(books, "20000.00")  # two approvers
     with pytest.raises(DatabaseError) as exc:
@@ -177,12 +204,12 @@ def test_approved_needs_the_snapshotted_quorum(
 
 
 def test_approved_needs_every_required_role(
-    books: SimpleNamespace, approvers: SimpleNamespace
+    committed: None, books: SimpleNamespace, approvers: SimpleNamespace
 ) -> None:
     payment = make_payment(books, "150000.00")  # three approvers, CFO required
     approve_raw(books, payment, approvers.l1, demo.L1)
     approve_raw(books, payment, approvers.l2, demo.L2)
-    extra = SimpleNamespace(pk=uuid.uuid4())
+    extra = approver_create(books.tenant, "l2b@a.test", demo.L2)
     with pytest.raises(DatabaseError) as exc:  # the last slot is reserved for the CFO
         approve_raw(books, payment, extra, demo.L2)
     assert refused(exc) == ("23514", "finance_paymentapproval_required_role")
@@ -191,18 +218,22 @@ def test_approved_needs_every_required_role(
 
 
 def test_an_approver_is_never_the_requester(
-    books: SimpleNamespace, approvers: SimpleNamespace
+    committed: None, books: SimpleNamespace, approvers: SimpleNamespace
 ) -> None:
     payment = make_payment(books, "100.00")
     with pytest.raises(DatabaseError) as exc:  # the requesting Cell approving its own payment
         run(
             books.tenant.id,
-            (INSERT_APPROVAL, [books.tenant.id, payment.pk, CELL, CELL, "APPROVE", "", demo.L1]),
+            (
+                INSERT_APPROVAL,
+                [books.tenant.id, payment.pk, CELL, CELL, "APPROVE", "", demo.L1, None],
+            ),
         )
     assert refused(exc)[0] == "23514"
     assert refused(exc)[1] in (
         "finance_paymentapproval_not_requester",
         "finance_paymentapproval_approver_is_user",
+        "finance_paymentapproval_approver_unknown",  # a Cell is no user of the tenant
     )
     requester = f"user:{approvers.l1.pk}"
     own = services.payment_create(
@@ -225,7 +256,7 @@ def test_an_approver_is_never_the_requester(
 
 
 def test_lying_about_the_requester_breaks_the_key(
-    books: SimpleNamespace, approvers: SimpleNamespace
+    committed: None, books: SimpleNamespace, approvers: SimpleNamespace
 ) -> None:
     payment = make_payment(books, "100.00")
     with pytest.raises(DatabaseError) as exc:
@@ -233,15 +264,19 @@ def test_lying_about_the_requester_breaks_the_key(
     assert refused(exc) == ("23503", "finance_paymentapproval_requester_fk")
 
 
-def test_one_decision_per_approver(books: SimpleNamespace, approvers: SimpleNamespace) -> None:
+def test_one_decision_per_approver(
+    committed: None, books: SimpleNamespace, approvers: SimpleNamespace
+) -> None:
     payment = make_payment(books, "20000.00")
     approve_raw(books, payment, approvers.l1, demo.L1)
     with pytest.raises(DatabaseError) as exc:
-        approve_raw(books, payment, approvers.l1, demo.L2)
+        approve_raw(books, payment, approvers.l1, demo.L1)
     assert refused(exc) == ("23505", "finance_paymentapproval_one_per_approver")
 
 
-def test_a_rejection_ends_the_approval(books: SimpleNamespace, approvers: SimpleNamespace) -> None:
+def test_a_rejection_ends_the_approval(
+    committed: None, books: SimpleNamespace, approvers: SimpleNamespace
+) -> None:
     payment = make_payment(books, "20000.00")
     services.payment_reject(
         tenant_id=books.tenant.id,
@@ -260,15 +295,18 @@ def test_a_rejection_ends_the_approval(books: SimpleNamespace, approvers: Simple
 
 
 def test_only_eligible_roles_may_approve(
-    books: SimpleNamespace, approvers: SimpleNamespace
+    committed: None, books: SimpleNamespace, approvers: SimpleNamespace
 ) -> None:
     payment = make_payment(books, "100.00")
-    with pytest.raises(DatabaseError) as exc:
-        approve_raw(books, payment, approvers.l1, "tenant.admin")
+    admin = approver_create(books.tenant, "admin@a.test", "tenant.admin")
+    with pytest.raises(DatabaseError) as exc:  # a role the user holds, but not an approver role
+        approve_raw(books, payment, admin, "tenant.admin")
     assert refused(exc) == ("23514", "finance_paymentapproval_role")
 
 
-def test_approvals_are_final(books: SimpleNamespace, approvers: SimpleNamespace) -> None:
+def test_approvals_are_final(
+    committed: None, books: SimpleNamespace, approvers: SimpleNamespace
+) -> None:
     payment = make_payment(books, "20000.00")
     approve_raw(books, payment, approvers.l1, demo.L1)
     for sql in (
@@ -281,7 +319,7 @@ def test_approvals_are_final(books: SimpleNamespace, approvers: SimpleNamespace)
 
 
 def test_paid_needs_a_posted_entry_of_its_company(
-    books: SimpleNamespace, approvers: SimpleNamespace
+    committed: None, books: SimpleNamespace, approvers: SimpleNamespace
 ) -> None:
     payment = make_payment(books, "100.00")
     approve_raw(books, payment, approvers.l1, demo.L1)
@@ -309,7 +347,7 @@ def test_payments_are_never_deleted(books: SimpleNamespace) -> None:
 
 
 def test_the_full_path_through_the_services(
-    books: SimpleNamespace, approvers: SimpleNamespace
+    committed: None, books: SimpleNamespace, approvers: SimpleNamespace
 ) -> None:
     tenant = books.tenant.id
     payment = make_payment(books, "150000.00")

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.db import connections
 
 from aibos.tenancy import current_context, tenant_context
-from kernel.models import Tenant
+from kernel.models import Tenant, User
 from tests.security.helpers import scalar
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -38,6 +38,22 @@ def test_nested_context_inherits_actor_and_correlation(tenant_a: Tenant) -> None
         assert (inner.actor, inner.correlation_id) == ("svc", "c-1")
 
 
+def test_a_nested_user_reaches_an_alias_only_an_outer_context_had_set(
+    tenant_a: Tenant, bob: User
+) -> None:
+    """A command's context (all aliases, no user) -> a service's unit as bob on finance -> a
+    kernel call as bob: the kernel connection carries the command's values, not bob's, so the
+    innermost context must set them (the approval grant is signed for app.user_id)."""
+    with (
+        tenant_context(tenant_a.id, actor="command:test"),
+        tenant_context(tenant_a.id, user_id=bob.pk, using=["finance"]),
+    ):
+        assert scalar("kernel", "SELECT current_setting('app.user_id', true)") == ""
+        with tenant_context(tenant_a.id, user_id=bob.pk, using=["kernel"]):
+            assert scalar("kernel", "SELECT current_setting('app.user_id', true)") == str(bob.pk)
+        assert scalar("kernel", "SELECT current_setting('app.user_id', true)") == ""
+
+
 def test_context_only_touches_the_aliases_it_names(tenant_a: Tenant) -> None:
     with tenant_context(tenant_a.id, using=["finance"]):
         assert _tenant_var("finance") == str(tenant_a.id)
@@ -52,7 +68,8 @@ def test_unknown_alias_is_refused(tenant_a: Tenant) -> None:
         pass
 
 
-def test_seed_demo_is_idempotent() -> None:
+def test_seed_demo_is_idempotent(committed: None) -> None:
+    # Committed: the approval guard reads the seeded users through the finance connection.
     call_command("seed_demo", verbosity=0)
     call_command("seed_demo", verbosity=0)
     tenants = Tenant.objects.filter(slug__in=["acme", "globex"]).order_by("slug")

@@ -20,7 +20,13 @@ NON_STANDARD_POLICIES = {
     "kernel.audit_events": {("tenant_read", "SELECT"), ("append", "INSERT")},
 }
 # Governed tables without tenant_id, each a deliberate global table (docs/data-model.md).
-GLOBAL_TABLES = {"kernel.tenants", "kernel.permissions", "config.provider_profiles"}
+GLOBAL_TABLES = {
+    "kernel.tenants",
+    "kernel.permissions",
+    "config.provider_profiles",
+    # The approval-grant signing key: one row, no grant to any runtime role.
+    "kernel.approval_grant_keys",
+}
 
 
 def test_runtime_connections_use_least_privilege_roles() -> None:

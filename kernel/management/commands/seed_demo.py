@@ -117,6 +117,10 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"{tenant.slug}: API token for payments-cell (shown once): {token}"
                 )
+        # A second unit of work: the users and roles above must be committed before anyone
+        # approves, because the finance approval guard checks the approver against the kernel's
+        # users and roles, which it reads through another connection.
+        with tenant_context(tenant.id, actor="seed_demo"):
             if not Company.objects.filter(code=spec["companies"][0][0]).exists():
                 # Payments are requested by the Cell and approved by people (maker-checker);
                 # the first non-admin user approves.
