@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from aibos.db.roles import RUNTIME_ALIASES
 
@@ -84,9 +85,20 @@ else:
 _owner.setdefault("ENGINE", "django.db.backends.postgresql")
 _owner["TEST"] = {"NAME": env.str("AIBOS_TEST_DB_NAME", default=f"test_{_owner['NAME']}")}
 
-_runtime_common = {
-    # Persistent client connections are safe: nothing session-level is ever SET.
-    "CONN_MAX_AGE": env.int("AIBOS_CONN_MAX_AGE", default=60),
+# Connection budget. Each runtime alias draws from one psycopg pool per process: however many
+# threads serve requests, a process holds at most AIBOS_DB_POOL_SIZE server connections per
+# alias (a request borrows one per alias it uses and returns it when it ends; requests beyond
+# that wait up to AIBOS_DB_POOL_TIMEOUT seconds). Budget = processes x 3 aliases x size.
+# AIBOS_DB_POOL_SIZE=0 turns pooling off: one persistent connection per thread and alias.
+DB_POOL_SIZE = env.int("AIBOS_DB_POOL_SIZE", default=4)
+DB_POOL_TIMEOUT = env.float("AIBOS_DB_POOL_TIMEOUT", default=10.0)
+if DB_POOL_SIZE < 0 or DB_POOL_TIMEOUT <= 0:
+    raise ImproperlyConfigured("AIBOS_DB_POOL_SIZE must be >= 0 and AIBOS_DB_POOL_TIMEOUT > 0.")
+
+_runtime_common: dict[str, Any] = {
+    # With a pool Django hands the connection back at the end of each request (a pool requires
+    # CONN_MAX_AGE=0). Reusing a server connection is safe: nothing session-level is ever SET.
+    "CONN_MAX_AGE": 0 if DB_POOL_SIZE else env.int("AIBOS_CONN_MAX_AGE", default=60),
     "CONN_HEALTH_CHECKS": True,
     # Server-side cursors do not survive PgBouncer transaction pooling.
     "DISABLE_SERVER_SIDE_CURSORS": True,
@@ -97,6 +109,12 @@ for _alias, _role in RUNTIME_ALIASES.items():
     DATABASES[_alias] = {
         **{k: _owner[k] for k in ("ENGINE", "NAME", "HOST", "PORT")},
         **_runtime_common,
+        # Django keeps one pool per alias and process.
+        "OPTIONS": (
+            {"pool": {"min_size": 1, "max_size": DB_POOL_SIZE, "timeout": DB_POOL_TIMEOUT}}
+            if DB_POOL_SIZE
+            else {}
+        ),
         "USER": _role,
         "PASSWORD": env.str(f"AIBOS_{_alias.upper()}_ROLE_PASSWORD", default=""),
         # Same test NAME as `default`: the test runner creates one database and migrates it as

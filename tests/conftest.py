@@ -71,11 +71,12 @@ def django_db_setup(
     django_db_setup: None, django_db_blocker: pytest.FixtureRequest
 ) -> Iterator[None]:
     yield
-    # The runtime aliases keep persistent connections to the test database; close them so the
-    # owner can drop it.
+    # The runtime aliases keep connections to the test database (in their pools); close them so
+    # the owner can drop it.
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
         for alias in connections:
             connections[alias].close()
+            connections[alias].close_pool()
 
 
 # Ledger fixtures, shared by tests/finance and tests/security.
