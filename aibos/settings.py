@@ -15,11 +15,23 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = env.str(
-    "DJANGO_SECRET_KEY",
-    default="insecure-dev-key-change-me" if DEBUG else environ.Env.NOTSET,
+MISSING_SECRET_KEY = (
+    "DJANGO_SECRET_KEY is not set. A deployment (DATABASE_URL set, DJANGO_DEBUG off) needs its "
+    'own key: set DJANGO_SECRET_KEY (e.g. to the output of `python -c "import secrets; '
+    'print(secrets.token_urlsafe(50))"`), or DJANGO_DEBUG=1 on a development machine.'
 )
+
+DATABASE_URL = env.str("DATABASE_URL", default="")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# A development machine: debug on, or the embedded PostgreSQL (DATABASE_URL unset), which only
+# ever serves one developer's checkout. There a fixed key is harmless and every command works
+# in a fresh clone; a deployment must bring its own.
+DEVELOPMENT = DEBUG or not DATABASE_URL
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") or (
+    "insecure-dev-key-change-me" if DEVELOPMENT else ""
+)
+if not SECRET_KEY:
+    raise ImproperlyConfigured(MISSING_SECRET_KEY)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 
 INSTALLED_APPS = [
@@ -73,8 +85,8 @@ TEMPLATES = [
 # `default` is the owner / migration role and is used only by `migrate` and deploy-time
 # commands. Requests run on the runtime aliases, each a login role that owns nothing, is not a
 # superuser and has NOBYPASSRLS (see aibos/db/roles.py and docs/architecture.md).
-if env.str("DATABASE_URL", default=""):
-    _owner: dict[str, Any] = env.db_url("DATABASE_URL")
+if DATABASE_URL:
+    _owner: dict[str, Any] = env.db_url_config(DATABASE_URL)
 else:
     from aibos.embedded_postgres import embedded_database_settings
 
