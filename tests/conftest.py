@@ -79,5 +79,14 @@ def django_db_setup(
             connections[alias].close_pool()
 
 
+@pytest.hookimpl(trylast=True)  # after pytest-django has dropped the test database
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The embedded PostgreSQL this run started stops with it (after the test database is
+    dropped); one that was already running (`make run` in another terminal) stays up."""
+    from aibos.embedded_postgres import stop_started_here
+
+    stop_started_here()
+
+
 # Ledger fixtures, shared by tests/finance and tests/security.
 from tests.finance.books import approvers, books, books_b  # noqa: E402, F401
