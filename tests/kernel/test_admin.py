@@ -90,3 +90,24 @@ def test_final_rows_explain_why_they_cannot_be_deleted(
         assert refused.status_code == 403 and reason in refused.content, url
     with tenant_context(alice.tenant_id):
         assert User.objects.filter(pk=alice.pk).exists()
+
+
+def test_a_delete_the_database_refuses_shows_its_reason(
+    committed: None, client: Client, alice: User, tenant_a: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kernel.admin import RoleAdmin
+
+    def refused_delete(self: RoleAdmin, request: object, obj: Role) -> None:
+        # Stands in for a guard trigger on a final row: the audit log refuses every change.
+        with connections["kernel"].cursor() as cur:
+            cur.execute("DELETE FROM kernel.audit_events")
+
+    monkeypatch.setattr(RoleAdmin, "delete_model", refused_delete)
+    role = RoleFactory(tenant=tenant_a)
+    sign_in(client, "tenant-a", "alice@a.test")
+    response = client.post(f"/admin/kernel/role/{role.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 403
+    assert b"Cannot delete" in response.content
+    assert b"kernel.audit_events is append-only: DELETE refused" in response.content
+    with tenant_context(tenant_a.id):
+        assert Role.objects.filter(pk=role.pk).exists()
