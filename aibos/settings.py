@@ -101,6 +101,8 @@ _owner["TEST"] = {"NAME": env.str("AIBOS_TEST_DB_NAME", default=f"test_{_owner['
 # threads serve requests, a process holds at most AIBOS_DB_POOL_SIZE server connections per
 # alias (a request borrows one per alias it uses and returns it when it ends; requests beyond
 # that wait up to AIBOS_DB_POOL_TIMEOUT seconds). Budget = processes x 3 aliases x size.
+# A request takes its aliases in one order (kernel, finance, config: tenant_context), so
+# threads waiting on each other's pools cannot deadlock.
 # AIBOS_DB_POOL_SIZE=0 turns pooling off: one persistent connection per thread and alias.
 DB_POOL_SIZE = env.int("AIBOS_DB_POOL_SIZE", default=4)
 DB_POOL_TIMEOUT = env.float("AIBOS_DB_POOL_TIMEOUT", default=10.0)
