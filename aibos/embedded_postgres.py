@@ -2,8 +2,9 @@
 
 The ``pgserver`` wheel ships PostgreSQL 16 binaries. ``get_server`` starts a private cluster in
 ``data_dir`` (or reuses the one already running there) listening on a Unix socket inside that
-directory. The cluster keeps running after this process exits so that ``runserver``'s reloader,
-the test runner and management commands share it; ``make db-stop`` stops it.
+directory. The cluster keeps running after this process exits so that ``runserver``'s reloader
+and management commands share it; ``make db-stop`` stops it. The test run stops the cluster if
+it started it (``stop_started_here``) and leaves alone one that was already running.
 """
 
 from __future__ import annotations
@@ -20,13 +21,24 @@ EMBEDDED_DB_NAME = "aibos"
 # The cluster's bootstrap role: the owner used by `default` (migrate) only, never by requests.
 EMBEDDED_OWNER = "postgres"
 
+# Data directories whose cluster this process started (rather than found running).
+_started_here: set[Path] = set()
+
+
+def is_running(data_dir: Path) -> bool:
+    # PostgreSQL removes its pid file on shutdown.
+    return (data_dir / "postmaster.pid").exists()
+
 
 def embedded_database_settings(data_dir: Path) -> dict[str, Any]:
     """Start (or reuse) the embedded cluster and return a Django DATABASES entry for its owner."""
     import pgserver  # imported lazily: only the embedded path needs it
 
     data_dir.mkdir(parents=True, exist_ok=True)
+    was_running = is_running(data_dir)
     server = pgserver.get_server(data_dir, cleanup_mode=None)
+    if not was_running:
+        _started_here.add(data_dir.resolve())
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{EMBEDDED_DB_NAME}';")
     if "(1 row)" not in exists:
         server.psql(f"CREATE DATABASE {EMBEDDED_DB_NAME};")
@@ -41,9 +53,18 @@ def embedded_database_settings(data_dir: Path) -> dict[str, Any]:
     }
 
 
+def stop_started_here() -> list[Path]:
+    """Stop the clusters this process started; returns their data directories."""
+    stopped = sorted(_started_here)
+    for data_dir in stopped:
+        stop_embedded(data_dir)
+    _started_here.clear()
+    return stopped
+
+
 def stop_embedded(data_dir: Path) -> None:
     """Stop the cluster in `data_dir` if it is running (fast shutdown)."""
-    if not (data_dir / "postmaster.pid").exists():
+    if not is_running(data_dir):
         return
     import pgserver
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from aibos.db.roles import RUNTIME_ALIASES
 
@@ -14,11 +15,23 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = env.str(
-    "DJANGO_SECRET_KEY",
-    default="insecure-dev-key-change-me" if DEBUG else environ.Env.NOTSET,
+MISSING_SECRET_KEY = (
+    "DJANGO_SECRET_KEY is not set. A deployment (DATABASE_URL set, DJANGO_DEBUG off) needs its "
+    'own key: set DJANGO_SECRET_KEY (e.g. to the output of `python -c "import secrets; '
+    'print(secrets.token_urlsafe(50))"`), or DJANGO_DEBUG=1 on a development machine.'
 )
+
+DATABASE_URL = env.str("DATABASE_URL", default="")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# A development machine: debug on, or the embedded PostgreSQL (DATABASE_URL unset), which only
+# ever serves one developer's checkout. There a fixed key is harmless and every command works
+# in a fresh clone; a deployment must bring its own.
+DEVELOPMENT = DEBUG or not DATABASE_URL
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="") or (
+    "insecure-dev-key-change-me" if DEVELOPMENT else ""
+)
+if not SECRET_KEY:
+    raise ImproperlyConfigured(MISSING_SECRET_KEY)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 
 INSTALLED_APPS = [
@@ -72,8 +85,8 @@ TEMPLATES = [
 # `default` is the owner / migration role and is used only by `migrate` and deploy-time
 # commands. Requests run on the runtime aliases, each a login role that owns nothing, is not a
 # superuser and has NOBYPASSRLS (see aibos/db/roles.py and docs/architecture.md).
-if env.str("DATABASE_URL", default=""):
-    _owner: dict[str, Any] = env.db_url("DATABASE_URL")
+if DATABASE_URL:
+    _owner: dict[str, Any] = env.db_url_config(DATABASE_URL)
 else:
     from aibos.embedded_postgres import embedded_database_settings
 
@@ -84,9 +97,22 @@ else:
 _owner.setdefault("ENGINE", "django.db.backends.postgresql")
 _owner["TEST"] = {"NAME": env.str("AIBOS_TEST_DB_NAME", default=f"test_{_owner['NAME']}")}
 
-_runtime_common = {
-    # Persistent client connections are safe: nothing session-level is ever SET.
-    "CONN_MAX_AGE": env.int("AIBOS_CONN_MAX_AGE", default=60),
+# Connection budget. Each runtime alias draws from one psycopg pool per process: however many
+# threads serve requests, a process holds at most AIBOS_DB_POOL_SIZE server connections per
+# alias (a request borrows one per alias it uses and returns it when it ends; requests beyond
+# that wait up to AIBOS_DB_POOL_TIMEOUT seconds). Budget = processes x 3 aliases x size.
+# A request takes its aliases in one order (kernel, finance, config: tenant_context), so
+# threads waiting on each other's pools cannot deadlock.
+# AIBOS_DB_POOL_SIZE=0 turns pooling off: one persistent connection per thread and alias.
+DB_POOL_SIZE = env.int("AIBOS_DB_POOL_SIZE", default=4)
+DB_POOL_TIMEOUT = env.float("AIBOS_DB_POOL_TIMEOUT", default=10.0)
+if DB_POOL_SIZE < 0 or DB_POOL_TIMEOUT <= 0:
+    raise ImproperlyConfigured("AIBOS_DB_POOL_SIZE must be >= 0 and AIBOS_DB_POOL_TIMEOUT > 0.")
+
+_runtime_common: dict[str, Any] = {
+    # With a pool Django hands the connection back at the end of each request (a pool requires
+    # CONN_MAX_AGE=0). Reusing a server connection is safe: nothing session-level is ever SET.
+    "CONN_MAX_AGE": 0 if DB_POOL_SIZE else env.int("AIBOS_CONN_MAX_AGE", default=60),
     "CONN_HEALTH_CHECKS": True,
     # Server-side cursors do not survive PgBouncer transaction pooling.
     "DISABLE_SERVER_SIDE_CURSORS": True,
@@ -97,6 +123,12 @@ for _alias, _role in RUNTIME_ALIASES.items():
     DATABASES[_alias] = {
         **{k: _owner[k] for k in ("ENGINE", "NAME", "HOST", "PORT")},
         **_runtime_common,
+        # Django keeps one pool per alias and process.
+        "OPTIONS": (
+            {"pool": {"min_size": 1, "max_size": DB_POOL_SIZE, "timeout": DB_POOL_TIMEOUT}}
+            if DB_POOL_SIZE
+            else {}
+        ),
         "USER": _role,
         "PASSWORD": env.str(f"AIBOS_{_alias.upper()}_ROLE_PASSWORD", default=""),
         # Same test NAME as `default`: the test runner creates one database and migrates it as

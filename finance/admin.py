@@ -55,6 +55,10 @@ class CompanyForm(forms.ModelForm):
 class CompanyAdmin(GovernedModelAdmin):
     form = CompanyForm
     list_display = ("code", "name", "base_currency", "soft_lock_date", "hard_lock_date")
+    delete_refused = (
+        "A company is never deleted: its accounts, journals, payments and audit trail refer to "
+        "it. Close its books with the hard lock date instead."
+    )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         return ("code", "base_currency") if obj else ()
@@ -69,6 +73,10 @@ class AccountAdmin(GovernedModelAdmin):
     list_filter = ("company", "type", "currency", "is_active")
     search_fields = ("code", "name")
     fields = ("company", "code", "name", "type", "currency", "parent", "is_active")
+    delete_refused = (
+        "An account is never deleted: journal lines and balances refer to it. "
+        'Untick "Active" to stop using it.'
+    )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         # Company, type and currency are fixed once lines are posted (the database says so).

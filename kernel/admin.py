@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -36,9 +38,16 @@ class UserAdmin(GovernedModelAdmin):
     search_fields = ("email", "full_name")
     fields = ("email", "full_name", "is_active", "is_staff", "is_superuser", "last_login")
     readonly_fields = ("last_login",)
+    delete_refused = (
+        "A user is never deleted: the audit log, sessions and approvals name them. "
+        'Untick "Active" to stop them signing in.'
+    )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Users are created through kernel.services.user_create (password validation, roles).
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 

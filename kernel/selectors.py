@@ -7,7 +7,15 @@ import uuid
 from django.contrib.postgres.functions import TransactionNow
 from django.utils import timezone
 
-from kernel.models import ApiCredential, RolePermission, Session, Tenant, User, UserRole
+from kernel.models import (
+    ApiCredential,
+    AuditEvent,
+    RolePermission,
+    Session,
+    Tenant,
+    User,
+    UserRole,
+)
 
 
 def tenant_get_by_slug(*, slug: str) -> Tenant | None:
@@ -78,4 +86,16 @@ def role_names_for_user(*, tenant_id: uuid.UUID, user_id: uuid.UUID | str) -> se
             user__deleted_at__isnull=True,
             role__deleted_at__isnull=True,
         ).values_list("role__name", flat=True)
+    )
+
+
+def audit_events_for_row(
+    *, tenant_id: uuid.UUID, db_table: str, row_id: str, limit: int
+) -> list[AuditEvent]:
+    """The newest `limit` audit events of one row; `db_table` as in ``Meta.db_table``."""
+    schema, table = db_table.split('"."')
+    return list(
+        AuditEvent.objects.filter(
+            tenant_id=tenant_id, schema_name=schema, table_name=table, row_id=row_id
+        ).order_by("-id")[:limit]
     )

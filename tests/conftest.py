@@ -73,11 +73,21 @@ def django_db_setup(
     django_db_setup: None, django_db_blocker: pytest.FixtureRequest
 ) -> Iterator[None]:
     yield
-    # The runtime aliases keep persistent connections to the test database; close them so the
-    # owner can drop it.
+    # The runtime aliases keep connections to the test database (in their pools); close them so
+    # the owner can drop it.
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
         for alias in connections:
             connections[alias].close()
+            connections[alias].close_pool()
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-django has dropped the test database
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The embedded PostgreSQL this run started stops with it (after the test database is
+    dropped); one that was already running (`make run` in another terminal) stays up."""
+    from aibos.embedded_postgres import stop_started_here
+
+    stop_started_here()
 
 
 # Ledger fixtures, shared by tests/finance and tests/security.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from io import StringIO
+
 import pytest
 from django.core.management import call_command
 from django.db import connections
@@ -68,10 +70,24 @@ def test_unknown_alias_is_refused(tenant_a: Tenant) -> None:
         pass
 
 
-def test_seed_demo_is_idempotent(committed: None) -> None:
+def test_seed_demo_is_idempotent_and_says_how_to_get_a_new_token(committed: None) -> None:
     # Committed: the approval guard reads the seeded users through the finance connection.
-    call_command("seed_demo", verbosity=0)
-    call_command("seed_demo", verbosity=0)
+    first, again = StringIO(), StringIO()
+    call_command("seed_demo", stdout=first)
+    call_command("seed_demo", stdout=again)
+    for slug in ("acme", "globex"):
+        # .ci/run reads the first run's token from this exact line.
+        assert (
+            f"\n{slug}: API token for payments-cell (shown once): aibos_" in f"\n{first.getvalue()}"
+        )
+        assert (
+            f"{slug}: the payments-cell API token was shown when it was issued" in again.getvalue()
+        )
+        assert (
+            f"manage.py api_credential_issue --tenant {slug} --canon payments-cell --name"
+            in again.getvalue()
+        )
+    assert "aibos_" not in again.getvalue()
     tenants = Tenant.objects.filter(slug__in=["acme", "globex"]).order_by("slug")
     assert [t.slug for t in tenants] == ["acme", "globex"]
     from finance.models import Company, JournalEntry, Payment

@@ -117,10 +117,14 @@ def two_tenants(committed: None, tenant_a: Tenant, tenant_b: Tenant) -> dict[uui
 
 def _through(pgbouncer: dict[str, str | int]) -> None:
     """Point the kernel alias at PgBouncer for connections opened from now on."""
+    # The persistent or pooled connections (and the pool, built from the old address) would
+    # otherwise outlive the switch; PgBouncer is the pool here.
+    connections["kernel"].close()
+    connections["kernel"].close_pool()
     settings_dict = connections.settings["kernel"]
     settings_dict["HOST"], settings_dict["PORT"] = pgbouncer["host"], pgbouncer["port"]
-    # The persistent connection would otherwise outlive the switch.
     settings_dict["CONN_MAX_AGE"] = 0
+    settings_dict["OPTIONS"] = {}
 
 
 def test_tenant_context_never_leaks_through_transaction_pooling(

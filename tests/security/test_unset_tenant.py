@@ -183,6 +183,8 @@ def test_every_tenant_table_has_rows_for_the_tenant(populated: None) -> None:
 def test_fresh_connection_without_tenant_sees_zero_rows(populated: None) -> None:
     for alias in connections:
         connections[alias].close()
+        # Pooled aliases hand back a used server connection otherwise; this test wants new ones.
+        connections[alias].close_pool()
     for alias in ("kernel", "finance", "config"):
         assert scalar(alias, "SELECT current_setting('app.tenant_id', true)") is None
     assert set(_counts_without_tenant().values()) == {0}

@@ -1,15 +1,19 @@
 """Print what PostgreSQL enforces, read from its catalog: roles, RLS, policies, grants, triggers.
 
-Runs as the owner (`default`): it reads pg_catalog only and changes nothing.
+Runs as the owner (`default`): it reads pg_catalog only and changes nothing. Ends with a
+PASS/FAIL verdict per check (aibos.db.governance_checks) and exits 1 when one fails.
 """
 
 from __future__ import annotations
 
+import textwrap
+from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
+from aibos.db.governance_checks import run_checks
 from aibos.db.roles import PLATFORM_ROLES, SCHEMAS
 
 QUERIES: list[tuple[str, str]] = [
@@ -37,10 +41,12 @@ QUERIES: list[tuple[str, str]] = [
     (
         "Policies",
         """
-        SELECT format('%%I.%%I', schemaname, tablename) AS "table", policyname AS policy,
-               cmd, permissive, array_to_string(roles, ',') AS roles,
-               qual AS using, with_check
-        FROM pg_policies WHERE schemaname = ANY(%(schemas)s) ORDER BY 1, 2
+        SELECT policyname AS policy, cmd, permissive, array_to_string(roles, ',') AS roles,
+               qual AS using, with_check,
+               string_agg(format('%%I.%%I', schemaname, tablename), ', '
+                          ORDER BY schemaname, tablename) AS tables
+        FROM pg_policies WHERE schemaname = ANY(%(schemas)s)
+        GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2
         """,
     ),
     (
@@ -72,23 +78,88 @@ QUERIES: list[tuple[str, str]] = [
 ]
 
 
+# Cells wider than this wrap onto continuation lines, so no line runs off a terminal.
+MAX_CELL = 40
+WIDTH = 100
+# Sections printed as blocks rather than a table: their values are long expressions.
+BLOCK_SECTIONS = {"Policies"}
+
+
+def _wrap(value: Any) -> list[str]:
+    text = "" if value is None else str(value)
+    if len(text) <= MAX_CELL:
+        return [text]
+    # Lists (", ") break between items; long expressions anywhere.
+    return textwrap.wrap(text, MAX_CELL, break_on_hyphens=False) or [""]
+
+
+def _blocks(columns: list[str], rows: list[tuple[Any, ...]]) -> str:
+    """One block per row: the first column as a heading, the others as wrapped `name: value`
+    lines (for rows with long expressions, such as policies)."""
+    out: list[str] = []
+    for row in rows:
+        out.append(str(row[0]))
+        for name, value in zip(columns[1:], row[1:], strict=True):
+            if value is not None:
+                out += textwrap.wrap(
+                    f"{name}: {value}",
+                    WIDTH,
+                    initial_indent="    ",
+                    subsequent_indent="        ",
+                    break_on_hyphens=False,
+                )
+    return "\n".join(out)
+
+
 def _table(columns: list[str], rows: list[tuple[Any, ...]]) -> str:
-    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
-    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    line = " | ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
-    out = [line, "-+-".join("-" * w for w in widths)]
-    out += [" | ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
+    if not rows:
+        return "(none)"
+    cells = [[_wrap(v) for v in row] for row in rows]
+    widths = [
+        max([len(c)] + [len(line) for r in cells for line in r[i]]) for i, c in enumerate(columns)
+    ]
+    out = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
+    out.append("  ".join("-" * w for w in widths))
+    for row in cells:
+        for n in range(max(len(c) for c in row)):
+            parts = [
+                (c[n] if n < len(c) else "").ljust(w) for c, w in zip(row, widths, strict=True)
+            ]
+            out.append("  ".join(parts).rstrip())
     return "\n".join(out)
 
 
 class Command(BaseCommand):
-    help = "Print the roles, RLS, policies, grants and triggers as deployed (from pg_catalog)."
+    help = (
+        "Print the roles, RLS, policies, grants and triggers as deployed (from pg_catalog), then "
+        "a PASS/FAIL verdict per check; exits 1 when a check fails."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "--checks-only", action="store_true", help="Print the verdicts without the catalog."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         params = {"roles": list(PLATFORM_ROLES), "schemas": list(SCHEMAS)}
         with connections["default"].cursor() as cur:
-            for title, sql in QUERIES:
-                cur.execute(sql, params)
-                columns = [d.name for d in cur.description]
-                self.stdout.write(f"\n## {title}\n")
-                self.stdout.write(_table(columns, cur.fetchall()))
+            if not options["checks_only"]:
+                for title, sql in QUERIES:
+                    cur.execute(sql, params)
+                    columns = [d.name for d in cur.description]
+                    self.stdout.write(f"\n## {title}\n")
+                    layout = _blocks if title in BLOCK_SECTIONS else _table
+                    self.stdout.write(layout(columns, cur.fetchall()))
+            results = run_checks(cur)
+        self.stdout.write("\n## Checks\n")
+        for result in results:
+            verdict = self.style.SUCCESS("PASS") if result.passed else self.style.ERROR("FAIL")
+            self.stdout.write(f"{verdict}  {result.name:<10} {result.description}")
+            for problem in result.problems:
+                self.stdout.write(f"      - {problem}")
+        failed = [r.name for r in results if not r.passed]
+        if failed:
+            raise CommandError(
+                f"{len(failed)} of {len(results)} governance checks failed: {', '.join(failed)}."
+            )
+        self.stdout.write(self.style.SUCCESS(f"\nAll {len(results)} governance checks passed."))

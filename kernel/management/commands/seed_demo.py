@@ -14,6 +14,14 @@ from kernel import services
 from kernel.models import ApiCredential, Canon, Role, Tenant, User
 
 DEMO_PASSWORD = "fabric-demo-2026"
+# .ci/run reads the token from this line of the first run: keep its format.
+TOKEN_ISSUED = "{slug}: API token for payments-cell (shown once): {token}"
+TOKEN_SHOWN_BEFORE = (
+    "{slug}: the payments-cell API token was shown when it was issued (tokens are shown once); "
+    "for a new one:\n"
+    "  .venv/bin/python manage.py api_credential_issue --tenant {slug} --canon payments-cell "
+    '--name "demo key 2"'
+)
 
 TENANTS: list[dict[str, Any]] = [
     {
@@ -114,9 +122,9 @@ class Command(BaseCommand):
                 _, token = services.api_credential_issue(
                     tenant=tenant, actor=None, name="payments-cell demo key", canon=canon
                 )
-                self.stdout.write(
-                    f"{tenant.slug}: API token for payments-cell (shown once): {token}"
-                )
+                self.stdout.write(TOKEN_ISSUED.format(slug=tenant.slug, token=token))
+            else:
+                self.stdout.write(TOKEN_SHOWN_BEFORE.format(slug=tenant.slug))
         # A second unit of work: the users and roles above must be committed before anyone
         # approves, because the finance approval guard checks the approver against the kernel's
         # users and roles, which it reads through another connection.
