@@ -86,6 +86,7 @@ def from_database(exc: DatabaseError) -> ApplicationError:
     refusal = DatabaseRefusal.of(exc)
     if refusal.sqlstate in ("40001", "40P01"):
         return Conflict(RETRY, extra={"code": "retry"})
-    error = ApplicationError(refusal.message, extra={"code": refusal.rule or refusal.sqlstate})
+    code = refusal.rule or ("invalid_value" if refusal.sqlstate.startswith("22") else "refused")
+    error = ApplicationError(refusal.for_client(), extra={"code": code})
     error.status = RULE_STATUS.get(refusal.rule, 409 if refusal.sqlstate.startswith("23") else 422)
     return error
