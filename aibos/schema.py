@@ -3,6 +3,7 @@ all with the shared ``Error`` schema (``aibos.api.ErrorOut``)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from drf_spectacular import openapi
@@ -49,3 +50,26 @@ class AutoSchema(openapi.AutoSchema):
                 codes.append(400)
             return sorted(codes)
         return sorted(ERRORS)
+
+
+def add_links(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """OpenAPI links from each create (``POST /x/`` answering 201) to the operations on the row
+    it created (``/x/{x_id}/...``): clients, and schemathesis' stateful mode, can follow them."""
+    paths = result.get("paths", {})
+    for path, operations in paths.items():
+        created = operations.get("post", {}).get("responses", {}).get("201")
+        if "{" in path or created is None:
+            continue
+        links = {}
+        for other, other_operations in paths.items():
+            match = re.match(r"\{(\w+)\}", other[len(path) :]) if other.startswith(path) else None
+            if match is None:
+                continue
+            for operation in other_operations.values():
+                links[operation["operationId"]] = {
+                    "operationId": operation["operationId"],
+                    "parameters": {match.group(1): "$response.body#/id"},
+                }
+        if links:
+            created["links"] = links
+    return result

@@ -168,11 +168,17 @@ SPECTACULAR_SETTINGS = {
     # Inputs and outputs are separate serializers already, named for what they are
     # (JournalCreate, JournalDetail): no "...Request" twins.
     "COMPONENT_SPLIT_REQUEST": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "aibos.schema.add_links",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "JournalStatus": "finance.models.JournalEntry.Status",
         "PaymentStatus": "finance.models.Payment.Status",
         "PaymentType": "finance.models.PaymentType",
         "AccountType": "finance.models.Account.Type",
+        "Currency": "finance.currencies.ISO_CODES",
+        "LineSide": ["debit", "credit"],
     },
 }
 

@@ -26,6 +26,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from aibos.fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+    StrictUUIDField,
+)
 from aibos.pagination import KeysetPagination
 from aibos.tenancy import require_context
 from finance import currencies, errors, selectors, services
@@ -123,12 +129,12 @@ class BoundField(DecimalStringField):
 def text(*, max_length: int, required: bool = True, **kwargs: Any) -> serializers.CharField:
     """A string as PostgreSQL stores it: no NUL; a required one holds a visible character."""
     if required:
-        return serializers.CharField(
+        return StrictCharField(
             max_length=max_length,
             validators=[RegexValidator(REQUIRED_TEXT_PATTERN)],
             **kwargs,
         )
-    return serializers.CharField(
+    return StrictCharField(
         max_length=max_length,
         required=False,
         allow_blank=True,
@@ -163,15 +169,14 @@ def choice(choices: Any, **kwargs: Any) -> serializers.ChoiceField:
     return field
 
 
-class CurrencyField(serializers.CharField):
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(min_length=3, max_length=3, **kwargs)
+class CurrencyField(serializers.ChoiceField):
+    """An active ISO 4217 code, exactly as listed (upper case)."""
 
-    def to_internal_value(self, data: Any) -> str:
-        code = super().to_internal_value(data).upper()
-        if not currencies.is_currency(code):
-            raise serializers.ValidationError(errors.UNKNOWN_CURRENCY.format(code=code))
-        return code
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=currencies.ISO_CODES, **kwargs)
+        self.error_messages["invalid_choice"] = errors.UNKNOWN_CURRENCY.replace(
+            "{code!r}", '"{input}"'
+        )
 
 
 # --- plumbing ------------------------------------------------------------------------------
@@ -229,13 +234,17 @@ def _page(
 
 
 def _filters(serializer_class: type[serializers.Serializer[Any]], request: Request) -> Any:
+    # DRF skips an empty optional query value ("?status="); here it is an error, not "all".
+    empty = [f for f in serializer_class().fields if request.query_params.get(f) == ""]
+    if empty:
+        raise serializers.ValidationError({f: ["An empty filter value is not allowed."] for f in empty})
     filters = serializer_class(data=request.query_params)
     filters.is_valid(raise_exception=True)
     return {k: v for k, v in filters.validated_data.items() if v is not None}
 
 
 class CompanyFilter(serializers.Serializer):
-    company_id = serializers.UUIDField(required=False, help_text="Only this company's rows.")
+    company_id = StrictUUIDField(required=False, help_text="Only this company's rows.")
 
 
 class JournalFilter(CompanyFilter):
@@ -310,12 +319,12 @@ class AccountListApi(APIView):
 
     @extend_schema_serializer(component_name="AccountCreate")
     class InputSerializer(serializers.Serializer):
-        company_id = serializers.UUIDField()
+        company_id = StrictUUIDField()
         code = text(max_length=32)
         name = text(max_length=200)
         type = choice(Account.Type.choices)
         currency = CurrencyField(required=False)
-        parent_id = serializers.UUIDField(required=False, allow_null=True)
+        parent_id = StrictUUIDField(required=False, allow_null=True)
 
     @extend_schema(parameters=[CompanyFilter], responses=AccountOut(many=True))
     def get(self, request: Request) -> Response:
@@ -380,11 +389,11 @@ class BankAccountListApi(APIView):
 
     @extend_schema_serializer(component_name="BankAccountCreate")
     class InputSerializer(serializers.Serializer):
-        company_id = serializers.UUIDField()
+        company_id = StrictUUIDField()
         name = text(max_length=200)
         bank_code = text(max_length=32)
         account_number = text(max_length=64)
-        ledger_account_id = serializers.UUIDField()
+        ledger_account_id = StrictUUIDField()
 
     @extend_schema(responses=BankAccountOut(many=True))
     def get(self, request: Request) -> Response:
@@ -450,7 +459,7 @@ class FxRateListApi(APIView):
 
 @extend_schema_serializer(component_name="JournalLineCreate")
 class LineIn(serializers.Serializer):
-    account_id = serializers.UUIDField()
+    account_id = StrictUUIDField()
     side = choice([services.DEBIT, services.CREDIT])
     amount = DecimalStringField(help_text="in the account's currency")
     memo = text(max_length=255, required=False)
@@ -515,12 +524,12 @@ class JournalListApi(APIView):
 
     @extend_schema_serializer(component_name="JournalCreate")
     class InputSerializer(serializers.Serializer):
-        company_id = serializers.UUIDField()
+        company_id = StrictUUIDField()
         entry_date = StrictDateField()
         reference = text(max_length=100, required=False)
         memo = text(max_length=2000, required=False)
         lines = LineIn(many=True, required=False, default=list, max_length=1000)  # type: ignore[call-arg]
-        post = serializers.BooleanField(required=False, default=False)
+        post = StrictBooleanField(required=False, default=False)
 
     @extend_schema(parameters=[JournalFilter], responses=JournalListOut(many=True))
     def get(self, request: Request) -> Response:
@@ -667,12 +676,12 @@ class PaymentListApi(APIView):
 
     @extend_schema_serializer(component_name="PaymentCreate")
     class InputSerializer(serializers.Serializer):
-        company_id = serializers.UUIDField()
+        company_id = StrictUUIDField()
         payment_type = choice(PaymentType.choices)
         amount = DecimalStringField()
         currency = CurrencyField()
-        bank_account_id = serializers.UUIDField()
-        debit_account_id = serializers.UUIDField()
+        bank_account_id = StrictUUIDField()
+        debit_account_id = StrictUUIDField()
         beneficiary_name = text(max_length=200)
         beneficiary_account = text(max_length=64)
         reference = text(max_length=140, required=False)
@@ -786,7 +795,7 @@ class PaymentMarkPaidApi(_PaymentActionApi):
 class BandSerializer(serializers.Serializer):
     min_amount = BoundField()
     max_amount = BoundField(allow_null=True, required=False, default=None)
-    required_approvals = serializers.IntegerField(min_value=1, max_value=20)
+    required_approvals = StrictIntegerField(min_value=1, max_value=20)
     approver_roles = serializers.ListField(child=text(max_length=150), min_length=1)
     required_roles = serializers.ListField(child=text(max_length=150), required=False, default=list)
 
@@ -809,7 +818,7 @@ class ApprovalMatrixListApi(APIView):
 
     @extend_schema_serializer(component_name="ApprovalMatrixCreate")
     class InputSerializer(serializers.Serializer):
-        company_id = serializers.UUIDField()
+        company_id = StrictUUIDField()
         payment_type = choice(PaymentType.choices)
         currency = CurrencyField()
         bands = BandSerializer(many=True, min_length=1, max_length=20)  # type: ignore[call-arg]
