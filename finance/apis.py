@@ -163,10 +163,10 @@ class StrictDateField(serializers.DateField):
 
 def choice(choices: Any, **kwargs: Any) -> serializers.ChoiceField:
     """A choice whose error lists the allowed values."""
-    field = serializers.ChoiceField(choices=choices, **kwargs)
-    allowed = ", ".join(str(c) for c in field.choices)
-    field.error_messages["invalid_choice"] = BAD_CHOICE.replace("{allowed}", allowed)
-    return field
+    allowed = ", ".join(str(c) for c in serializers.ChoiceField(choices=choices).choices)
+    # As a keyword: serializers re-create their fields from the constructor arguments.
+    messages: dict[str, Any] = {"invalid_choice": BAD_CHOICE.replace("{allowed}", allowed)}
+    return serializers.ChoiceField(choices=choices, error_messages=messages, **kwargs)
 
 
 class CurrencyField(serializers.ChoiceField):
@@ -235,9 +235,11 @@ def _page(
 
 def _filters(serializer_class: type[serializers.Serializer[Any]], request: Request) -> Any:
     # DRF skips an empty optional query value ("?status="); here it is an error, not "all".
-    empty = [f for f in serializer_class().fields if request.query_params.get(f) == ""]
+    empty = [str(f) for f in serializer_class().fields if request.query_params.get(str(f)) == ""]
     if empty:
-        raise serializers.ValidationError({f: ["An empty filter value is not allowed."] for f in empty})
+        raise serializers.ValidationError(
+            {f: ["An empty filter value is not allowed."] for f in empty}
+        )
     filters = serializer_class(data=request.query_params)
     filters.is_valid(raise_exception=True)
     return {k: v for k, v in filters.validated_data.items() if v is not None}
@@ -432,11 +434,6 @@ class FxRateListApi(APIView):
         valid_from = StrictDateField()
         source = text(max_length=100, required=False)  # type: ignore[assignment]
 
-        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-            if attrs["base"] == attrs["quote"]:
-                raise serializers.ValidationError("base and quote must differ.")
-            return attrs
-
     @extend_schema(responses=FxRateOut(many=True))
     def get(self, request: Request) -> Response:
         tenant_id, _ = _actor()
@@ -528,7 +525,8 @@ class JournalListApi(APIView):
         entry_date = StrictDateField()
         reference = text(max_length=100, required=False)
         memo = text(max_length=2000, required=False)
-        lines = LineIn(many=True, required=False, default=list, max_length=1000)  # type: ignore[call-arg]
+        # A ListField, not many=True: its item limits reach the schema (maxItems).
+        lines = serializers.ListField(child=LineIn(), required=False, default=list, max_length=1000)
         post = StrictBooleanField(required=False, default=False)
 
     @extend_schema(parameters=[JournalFilter], responses=JournalListOut(many=True))
@@ -821,7 +819,7 @@ class ApprovalMatrixListApi(APIView):
         company_id = StrictUUIDField()
         payment_type = choice(PaymentType.choices)
         currency = CurrencyField()
-        bands = BandSerializer(many=True, min_length=1, max_length=20)  # type: ignore[call-arg]
+        bands = serializers.ListField(child=BandSerializer(), min_length=1, max_length=20)
 
     @extend_schema(responses=MatrixOut(many=True))
     def get(self, request: Request) -> Response:

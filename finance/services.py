@@ -251,6 +251,8 @@ def fx_rate_set(
 ) -> FxRate:
     """A new rate from ``valid_from``; the open-ended rate it follows is closed that day."""
     limits.check_accounting_date(valid_from, field="valid_from")
+    if base == quote:
+        raise errors.Unprocessable(errors.SAME_CURRENCY, extra={"code": "finance_fxrate_pair"})
     validate_currency(base)
     validate_currency(quote)
     with _unit(tenant_id, actor):
