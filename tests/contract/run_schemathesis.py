@@ -17,6 +17,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -105,10 +106,16 @@ def main() -> int:
     if token is None:
         raise SystemExit("no token issued")
     base = f"http://127.0.0.1:{port}"
+    # The server's request log (thousands of 4xx lines) goes to a file, shown on failure.
+    log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (kept open for the server's lifetime)
+        "w+", prefix="aibos-fuzz-server-", suffix=".log", delete=False
+    )
     server = subprocess.Popen(
         [str(BIN / "python"), "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
         cwd=ROOT,
         env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         wait_for(f"{base}/healthz")
@@ -135,10 +142,16 @@ def main() -> int:
             "--generation-database",
             "none",
         ]
-        return subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
+        returncode = subprocess.run(command, cwd=ROOT, env=env, check=False).returncode
     finally:
         server.terminate()
         server.wait(timeout=30)
+        log.close()
+    if returncode:
+        print(f"schemathesis failed; the server's log is {log.name}", file=sys.stderr)
+    else:
+        os.unlink(log.name)
+    return returncode
 
 
 if __name__ == "__main__":
