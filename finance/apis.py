@@ -57,7 +57,9 @@ RATE_PATTERN = (
 )
 BOUND_PATTERN = r"^(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,4})?$"
 # Text: no NUL (PostgreSQL cannot store it); required text holds a visible character.
-TEXT_PATTERN = r"^[^\u0000]*$"
+# ("+": drf-spectacular documents a blank-allowed pattern as oneOf[pattern, maxLength 0], so
+# the pattern itself must not match "").
+TEXT_PATTERN = r"^[^\u0000]+$"
 REQUIRED_TEXT_PATTERN = r"^[^\u0000]*[^\u0000\s][^\u0000]*$"
 AMOUNT_AS_STRING = 'Send amounts as decimal strings such as "1250.00", not JSON numbers.'
 AMOUNT_FORMAT = (

@@ -247,3 +247,27 @@ def test_the_checker_rejects_a_body_the_document_does_not_describe(
     Fake.status_code = 418
     with pytest.raises(AssertionError):
         contract.check("get", "/api/v1/journals/", Fake())
+
+
+def test_every_documented_default_is_valid_for_its_own_field(contract: Contract) -> None:
+    checked = 0
+    for component in contract.components["schemas"].values():
+        for schema in component.get("properties", {}).values():
+            alternatives = schema.get("oneOf") or schema.get("anyOf") or [schema]
+            default = next((s["default"] for s in alternatives if "default" in s), None)
+            if default is None:
+                continue
+            checked += 1
+            jsonschema.Draft7Validator(schema).validate(default)
+    assert checked >= 5
+
+
+def test_list_filters_and_page_parameters_are_documented(contract: Contract) -> None:
+    parameters = {
+        p["name"]: p for p in contract.document["paths"]["/api/v1/payments/"]["get"]["parameters"]
+    }
+    assert set(parameters) == {"company_id", "cursor", "limit", "status"}
+    assert "APPROVED" in parameters["status"]["schema"]["enum"]
+    assert parameters["limit"]["schema"]["maximum"] == 200
+    page = contract.document["components"]["schemas"]["PaginatedPaymentList"]
+    assert set(page["required"]) == {"results", "next"}
