@@ -348,12 +348,13 @@ def _insert_lines(
                     errors.NO_FX_RATE.format(base=currency, quote=base, date=entry_date)
                 )
             rate, converted = fx.rate, currencies.round_to_currency(amount * fx.rate, base)
-            limits.check_amount(
-                converted,
-                base,
-                field=field.format(i=i),
-                what=f"per line once converted from {amount} {currency}",
-            )
+        limits.check_amount(amount, currency, field=field.format(i=i), what="per line")
+        limits.check_amount(
+            converted,
+            base,
+            field=field.format(i=i),
+            what=f"per line once converted from {amount} {currency}",
+        )
         rows.append(
             JournalLine(
                 id=uuid.uuid4(),
