@@ -38,7 +38,10 @@ def fuzz_database_url() -> str:
         parts = urllib.parse.urlsplit(url)
         name = parts.path.lstrip("/") + "_fuzz"
         fuzz_url = urllib.parse.urlunsplit(parts._replace(path="/" + name))
-        connect = lambda: psycopg.connect(url, autocommit=True)  # noqa: E731
+        # The maintenance database: the configured one may not exist yet (CI creates only the
+        # test database before this runs).
+        maintenance = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+        connect = lambda: psycopg.connect(maintenance, autocommit=True)  # noqa: E731
     else:
         sys.path.insert(0, str(ROOT))
         from aibos.embedded_postgres import embedded_database_settings
