@@ -75,6 +75,11 @@ BOUND_FORMAT = (
 )
 BAD_CHOICE = '"{input}" is not one of the allowed values: {allowed}.'
 BAD_DATE = "{value!r} is not a date that exists; use YYYY-MM-DD."
+BOOKS_WINDOW = (
+    "An accounting date: not before AIBOS_BOOKS_EARLIEST_DATE (default 2000-01-01) nor more "
+    "than AIBOS_BOOKS_MAX_DAYS_AHEAD days ahead (default 366); outside that window, a 422 "
+    "`finance_date_window`."
+)
 NOT_ALLOWED = "Your credential may not {action}."
 IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,128}")  # visible ASCII, as HTTP headers carry it
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -433,7 +438,7 @@ class FxRateListApi(APIView):
         base = CurrencyField()
         quote = CurrencyField()
         rate = RateField()
-        valid_from = StrictDateField()
+        valid_from = StrictDateField(help_text=BOOKS_WINDOW)
         source = text(max_length=100, required=False)  # type: ignore[assignment]
 
     @extend_schema(responses=FxRateOut(many=True))
@@ -524,7 +529,7 @@ class JournalListApi(APIView):
     @extend_schema_serializer(component_name="JournalCreate")
     class InputSerializer(serializers.Serializer):
         company_id = StrictUUIDField()
-        entry_date = StrictDateField()
+        entry_date = StrictDateField(help_text=BOOKS_WINDOW)
         reference = text(max_length=100, required=False)
         memo = text(max_length=2000, required=False)
         # A ListField, not many=True: its item limits reach the schema (maxItems).
@@ -591,7 +596,12 @@ class JournalPostApi(APIView):
 class JournalReverseApi(APIView):
     @extend_schema_serializer(component_name="JournalReverse")
     class InputSerializer(serializers.Serializer):
-        entry_date = StrictDateField(required=False, allow_null=True, default=None)
+        entry_date = StrictDateField(
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text=f"Default today. {BOOKS_WINDOW}",
+        )
         memo = text(max_length=2000, required=False)
 
     @extend_schema(request=InputSerializer, responses={201: JournalDetailOut})
@@ -779,7 +789,9 @@ class PaymentCancelApi(_PaymentActionApi):
 
 @extend_schema_serializer(component_name="PaymentMarkPaid")
 class _MarkPaidInput(serializers.Serializer):
-    paid_on = StrictDateField(required=False, allow_null=True, default=None)
+    paid_on = StrictDateField(
+        required=False, allow_null=True, default=None, help_text=f"Default today. {BOOKS_WINDOW}"
+    )
 
 
 @_payment_action("Post the payment's journal entry and mark it PAID (idempotent).", _MarkPaidInput)
