@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 export DJANGO_DEBUG ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate seed test lint format typecheck pytest bench db-stop clean
+.PHONY: help install run migrate seed test lint format typecheck pytest fuzz bench db-stop clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -30,7 +30,7 @@ migrate: install ## Deploy schemas, roles, tables, grants, RLS and triggers
 seed: install ## Create the demo tenants (idempotent)
 	$(BIN)/python manage.py seed_demo
 
-test: lint typecheck pytest ## Lint, type-check and run the whole test suite
+test: lint typecheck pytest fuzz ## Lint, type-check, run the test suite and fuzz the live API
 
 lint: install ## ruff lint + format check
 	$(BIN)/ruff check .
@@ -46,6 +46,9 @@ typecheck: install ## mypy with django-stubs
 
 pytest: install ## Run the test suite only
 	$(BIN)/pytest
+
+fuzz: install ## schemathesis against a live server on a fresh <db>_fuzz database (FUZZ_SECONDS)
+	$(BIN)/python tests/contract/run_schemathesis.py
 
 bench: install ## Run the benchmarks (prints figures; see docs/benchmarks.md)
 	$(BIN)/python bench/rls_overhead.py

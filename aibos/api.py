@@ -1,5 +1,6 @@
-"""One exception handler for the API: every error is a JSON 4xx with a message, never a 500
-for bad input."""
+"""One exception handler for the API: every error is JSON of one shape (``ErrorOut``), a 4xx
+with a message for anything the caller can fix, never a 500 for bad input, and never the
+database's own wording."""
 
 from __future__ import annotations
 
@@ -9,25 +10,60 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from django.http import Http404
-from rest_framework import exceptions, status
+from drf_spectacular.utils import extend_schema_serializer
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from aibos.errors import ApplicationError, DatabaseRefusal
 from aibos.tenancy import TenantContextMissing
 
+INVALID_INPUT = "The request is invalid; see errors for each field."
+
+
+@extend_schema_serializer(component_name="Error")
+class ErrorOut(serializers.Serializer):
+    """Every error the API answers (4xx and 5xx) has this shape; some add fields named in their
+    description (e.g. ``differing_fields`` on an idempotency clash)."""
+
+    detail = serializers.CharField(help_text="What went wrong, for a person.")
+    code = serializers.CharField(
+        required=False, help_text="Stable, for programs (e.g. a rule name)."
+    )
+    errors = serializers.DictField(  # type: ignore[assignment]  # a field named "errors"
+        required=False,
+        help_text="On 400s for invalid input: the messages per field (nested like the input).",
+    )
+    correlation_id = serializers.CharField(
+        required=False, help_text="Also in the X-Correlation-ID header; quote it in reports."
+    )
+
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    response = _handle(exc, context)
+    if response is None:
+        return None  # a server fault: the API middleware answers a JSON 500
+    request = context.get("request")
+    correlation_id = getattr(getattr(request, "_request", request), "correlation_id", None)
+    if correlation_id and isinstance(response.data, dict):
+        response.data.setdefault("correlation_id", correlation_id)
+    return response
+
+
+def _handle(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
         return Response({"detail": exc.message, **exc.extra}, status=exc.status)
     # Safety net: services translate database refusals themselves; anything that still gets
     # here is bad input (22xxx) or a clash with existing data (23xxx), not a server fault.
     if isinstance(exc, DataError):
         return Response(
-            {"detail": DatabaseRefusal.of(exc).message, "code": "invalid_value"}, status=400
+            {"detail": DatabaseRefusal.of(exc).for_client(), "code": "invalid_value"}, status=400
         )
     if isinstance(exc, IntegrityError):
-        return Response({"detail": DatabaseRefusal.of(exc).message, "code": "conflict"}, status=409)
+        refusal = DatabaseRefusal.of(exc)
+        return Response(
+            {"detail": refusal.for_client(), "code": refusal.rule or "conflict"}, status=409
+        )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages
@@ -37,5 +73,17 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     if isinstance(exc, TenantContextMissing):
-        return Response({"detail": "Authentication required."}, status=status.HTTP_401_UNAUTHORIZED)
-    return drf_exception_handler(exc, context)
+        return Response(
+            {"detail": "Authentication required.", "code": "not_authenticated"},
+            status=status.HTTP_401_UNAUTHORIZED,
+        )
+    if isinstance(exc, exceptions.ValidationError):
+        response = drf_exception_handler(exc, context)
+        assert response is not None
+        errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        response.data = {"detail": INVALID_INPUT, "code": "invalid", "errors": errors}
+        return response
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.APIException):
+        response.data = {"detail": str(exc.detail), "code": exc.default_code}
+    return response

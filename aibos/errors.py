@@ -20,6 +20,28 @@ class Conflict(ApplicationError):
     status = 409
 
 
+VALUE_OUT_OF_RANGE = (
+    "A value in the request is outside what can be stored (too large, too precise or malformed)."
+)
+RULE_REFUSED = "The request breaks the rule {rule}."
+DATABASE_REFUSED = "The database refused the request."
+# PostgreSQL's own wording for constraint violations (as opposed to the messages our guard
+# triggers raise): these name tables, columns and key values, so clients never see them.
+_NATIVE_MESSAGES = (
+    "duplicate key value",
+    "conflicting key value",
+    "new row ",
+    "insert or update on table",
+    "update or delete on table",
+    "null value in column",
+    "value too long",
+    "numeric field overflow",
+    "invalid input",
+    "date/time field value",
+    "could not ",
+)
+
+
 @dataclass(frozen=True)
 class DatabaseRefusal:
     """What PostgreSQL said when it refused a statement (read from psycopg's diagnostics)."""
@@ -35,5 +57,16 @@ class DatabaseRefusal:
         return cls(
             sqlstate=getattr(cause, "sqlstate", None) or "",
             rule=getattr(diag, "constraint_name", None) or "",
-            message=getattr(diag, "message_primary", None) or "The database refused the request.",
+            message=getattr(diag, "message_primary", None) or DATABASE_REFUSED,
         )
+
+    def for_client(self) -> str:
+        """The message a client may see: our guard triggers' own wording, never PostgreSQL's
+        (which names tables, columns and values, and names no request field)."""
+        if self.sqlstate.startswith("22"):
+            return VALUE_OUT_OF_RANGE
+        if not self.rule:
+            return DATABASE_REFUSED
+        if self.message.startswith(_NATIVE_MESSAGES):
+            return RULE_REFUSED.format(rule=self.rule)
+        return self.message

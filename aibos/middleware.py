@@ -11,6 +11,7 @@ status >= 400 rolls back every alias, so a rejected request writes nothing.
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from django.contrib.auth import SESSION_KEY
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 
+from aibos import parsers
 from aibos.db.roles import RUNTIME_ALIASES
 from aibos.tenancy import tenant_context
 from kernel import credentials, selectors
@@ -40,6 +42,9 @@ class Principal:
 
 
 def _correlation_id(request: HttpRequest) -> str:
+    assigned = getattr(request, "correlation_id", None)
+    if assigned:
+        return str(assigned)
     supplied = request.headers.get(CORRELATION_HEADER, "")
     return supplied if _CORRELATION_OK.match(supplied) else str(uuid.uuid4())
 
@@ -145,3 +150,79 @@ class TenantContextMiddleware:
             credential_id=credential.pk,
             canon_id=credential.canon_id,
         )
+
+
+API_PREFIX = "/api/"
+JSON_ONLY = "This API accepts application/json request bodies only (UTF-8)."
+SERVER_ERROR = "Internal server error; quote the correlation_id when reporting it."
+_BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+_STATUS_DETAIL = {
+    400: "Bad request.",
+    404: "Not found.",
+    405: "Method not allowed.",
+    413: "The request body is too large.",
+    415: JSON_ONLY,
+}
+logger = logging.getLogger("aibos.api")
+
+
+class ApiJsonMiddleware:
+    """Under ``/api/``, every answer is JSON, whatever goes wrong.
+
+    Outermost middleware: it assigns the correlation id (the tenant middleware reuses it),
+    refuses bodies that are not JSON (415) or too large (413) before anything reads them, and
+    replaces any non-JSON error page (Django's 404 for a malformed id, a 500 page, debug pages)
+    with ``{"detail", "correlation_id"}``: no stack trace or SQL ever reaches a client.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith(API_PREFIX):
+            return self.get_response(request)
+        correlation_id = _correlation_id(request)
+        request.correlation_id = correlation_id  # type: ignore[attr-defined]
+        refusal = self._refuse_body(request)
+        response = refusal or self.get_response(request)
+        if response.status_code >= 400 and not _is_json(response):
+            response = self._as_json(response.status_code, correlation_id, response)
+        response[CORRELATION_HEADER] = correlation_id
+        return response
+
+    @staticmethod
+    def _refuse_body(request: HttpRequest) -> HttpResponse | None:
+        if request.method not in _BODY_METHODS:
+            return None
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return JsonResponse({"detail": "Invalid Content-Length header."}, status=400)
+        if not length and "HTTP_TRANSFER_ENCODING" not in request.META:
+            return None
+        content_type = request.META.get("CONTENT_TYPE", "")
+        media_type = content_type.split(";")[0].strip().lower()
+        charset = parsers._charset(content_type)
+        if media_type != "application/json" or charset not in (None, "utf-8"):
+            return JsonResponse({"detail": JSON_ONLY}, status=415)
+        limit = parsers.max_body_bytes()
+        if limit and length > limit:
+            return JsonResponse({"detail": parsers.TOO_LARGE.format(limit=limit)}, status=413)
+        return None
+
+    @staticmethod
+    def _as_json(status: int, correlation_id: str, original: HttpResponse) -> HttpResponse:
+        if status >= 500:
+            logger.error("API %s answered %s (correlation_id=%s)", status, status, correlation_id)
+            body = {"detail": SERVER_ERROR, "correlation_id": correlation_id}
+        else:
+            detail = _STATUS_DETAIL.get(status, original.reason_phrase or "Error.")
+            body = {"detail": detail, "correlation_id": correlation_id}
+        response = JsonResponse(body, status=status)
+        if original.has_header("Allow"):
+            response["Allow"] = original["Allow"]
+        return response
+
+
+def _is_json(response: HttpResponse) -> bool:
+    return response.get("Content-Type", "").split(";")[0].strip().endswith("json")

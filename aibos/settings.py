@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Under /api/: JSON bodies only, size-limited, and a JSON answer whatever goes wrong.
+    "aibos.middleware.ApiJsonMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -164,9 +167,21 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "EXCEPTION_HANDLER": "aibos.api.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "aibos.schema.AutoSchema",
+    # A JSON API: UTF-8 JSON bodies only (415 otherwise), bounded in size and depth.
+    "DEFAULT_PARSER_CLASSES": ["aibos.parsers.StrictJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": None,
 }
+# Largest request body accepted (bytes); the API answers 413 beyond it. A journal of 1,000
+# lines is about 200 kB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("AIBOS_MAX_BODY_BYTES", default=1024 * 1024)
+# Accounting dates (entry dates, paid-on dates) must fall in this window: not before
+# AIBOS_BOOKS_EARLIEST_DATE and not more than AIBOS_BOOKS_MAX_DAYS_AHEAD days after today.
+AIBOS_BOOKS_EARLIEST_DATE = dt.date.fromisoformat(
+    env.str("AIBOS_BOOKS_EARLIEST_DATE", default="2000-01-01")
+)
+AIBOS_BOOKS_MAX_DAYS_AHEAD = env.int("AIBOS_BOOKS_MAX_DAYS_AHEAD", default=366)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "AI-BOS Data Fabric API",
@@ -182,7 +197,21 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "COMPONENT_SPLIT_REQUEST": True,
+    # Inputs and outputs are separate serializers already, named for what they are
+    # (JournalCreate, JournalDetail): no "...Request" twins.
+    "COMPONENT_SPLIT_REQUEST": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "aibos.schema.add_links",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "JournalStatus": "finance.models.JournalEntry.Status",
+        "PaymentStatus": "finance.models.Payment.Status",
+        "PaymentType": "finance.models.PaymentType",
+        "AccountType": "finance.models.Account.Type",
+        "Currency": "finance.currencies.ISO_CODES",
+        "LineSide": ["debit", "credit"],
+    },
 }
 
 # pgtrigger: triggers are installed by migrations only, never implicitly on `migrate`.

@@ -7,11 +7,13 @@ in a body is never read. Amounts travel as decimal strings, never JSON numbers.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 from decimal import Decimal
 from typing import Any
 
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -24,7 +26,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from aibos.pagination import KeysetPaginator
+from aibos.fields import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+    StrictUUIDField,
+)
+from aibos.pagination import KeysetPagination
 from aibos.tenancy import require_context
 from finance import currencies, errors, selectors, services
 from finance.models import (
@@ -35,65 +43,147 @@ from finance.models import (
     mask_account_number,
 )
 
-AMOUNT_RE = re.compile(r"^\d{1,15}(\.\d{1,4})?$")
-RATE_RE = re.compile(r"^\d{1,10}(\.\d{1,10})?$")
+# Positive decimals in ASCII digits, no sign, exponent, spaces or leading zeros; the integer
+# and fraction digit counts are the column's (finance/limits.py). Python's \d would also
+# match full-width and Arabic-Indic digits, and "$" a trailing newline: hence [0-9] and
+# fullmatch.
+AMOUNT_PATTERN = (
+    r"^(?:[1-9][0-9]{0,14}(?:\.[0-9]{1,4})?"
+    r"|0\.(?:[1-9][0-9]{0,3}|0[1-9][0-9]{0,2}|00[1-9][0-9]?|000[1-9]))$"
+)
+RATE_PATTERN = (
+    r"^(?:[1-9][0-9]{0,9}(?:\.[0-9]{1,10})?"
+    r"|0\.(?:0{0,9}[1-9][0-9]{0,9}))$"
+)
+BOUND_PATTERN = r"^(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,4})?$"
+# Text: no NUL (PostgreSQL cannot store it); required text holds a visible character.
+# ("+": drf-spectacular documents a blank-allowed pattern as oneOf[pattern, maxLength 0], so
+# the pattern itself must not match "").
+TEXT_PATTERN = r"^[^\u0000]+$"
+REQUIRED_TEXT_PATTERN = r"^[^\u0000]*[^\u0000\s][^\u0000]*$"
 AMOUNT_AS_STRING = 'Send amounts as decimal strings such as "1250.00", not JSON numbers.'
-AMOUNT_FORMAT = "Use a positive amount with at most 15 digits before and 4 after the point."
-AMOUNT_ZERO = "The amount must be greater than zero."
-RATE_FORMAT = "Use a positive rate with at most 10 digits before and 10 after the point."
+AMOUNT_FORMAT = (
+    "Use a positive amount in ASCII digits with at most 15 digits before the point and 4 "
+    'after it, such as "1250.00" (no sign, spaces, exponent or leading zeros).'
+)
+RATE_FORMAT = (
+    "Use a positive rate in ASCII digits with at most 10 digits before the point and 10 after it."
+)
+BOUND_FORMAT = (
+    "Use a decimal string of zero or more in ASCII digits, at most 15 digits before the point "
+    "and 4 after it."
+)
+BAD_CHOICE = '"{input}" is not one of the allowed values: {allowed}.'
+BAD_DATE = "{value!r} is not a date that exists; use YYYY-MM-DD."
+BOOKS_WINDOW = (
+    "An accounting date: not before AIBOS_BOOKS_EARLIEST_DATE (default 2000-01-01) nor more "
+    "than AIBOS_BOOKS_MAX_DAYS_AHEAD days ahead (default 366); outside that window, a 422 "
+    "`finance_date_window`."
+)
 NOT_ALLOWED = "Your credential may not {action}."
+IDEMPOTENCY_KEY = re.compile(r"[!-~]{1,128}")  # visible ASCII, as HTTP headers carry it
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
-    str,
+    {"type": "string", "pattern": "^[!-~]{1,128}$"},
     OpenApiParameter.HEADER,
     required=True,
     description="Unique per request; a retry with the same key and body returns the original "
     "result (200), the same key with another body is a 409 naming the differing fields.",
 )
-PAGE_PARAMS = [
-    OpenApiParameter("limit", int, description="1-200, default 50"),
-    OpenApiParameter("cursor", str, description="from the previous page's `next`"),
-]
 
 
 # --- fields --------------------------------------------------------------------------------
 
 
-@extend_schema_field({"type": "string", "format": "decimal", "example": "1250.00"})
+@extend_schema_field(
+    {"type": "string", "format": "decimal", "pattern": AMOUNT_PATTERN, "example": "1250.00"}
+)
 class DecimalStringField(serializers.Field):
-    """A decimal that must arrive as a string (binary floats never touch money)."""
+    """A positive decimal that must arrive as a string (binary floats never touch money)."""
 
-    pattern = AMOUNT_RE
+    pattern = re.compile(AMOUNT_PATTERN[1:-1])
     format_message = AMOUNT_FORMAT
 
     def to_internal_value(self, data: Any) -> Decimal:
         if not isinstance(data, str):
             raise serializers.ValidationError(AMOUNT_AS_STRING)
-        if not self.pattern.match(data.strip()):
+        if not self.pattern.fullmatch(data):
             raise serializers.ValidationError(self.format_message)
-        value = Decimal(data.strip())
-        if value <= 0:
-            raise serializers.ValidationError(AMOUNT_ZERO)
-        return value
+        return Decimal(data)
 
     def to_representation(self, value: Any) -> str:
         return str(value)
 
 
+@extend_schema_field(
+    {"type": "string", "format": "decimal", "pattern": RATE_PATTERN, "example": "1.0850"}
+)
 class RateField(DecimalStringField):
-    pattern = RATE_RE
+    pattern = re.compile(RATE_PATTERN[1:-1])
     format_message = RATE_FORMAT
 
 
-class CurrencyField(serializers.CharField):
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(min_length=3, max_length=3, **kwargs)
+@extend_schema_field(
+    {"type": "string", "format": "decimal", "pattern": BOUND_PATTERN, "example": "10000.00"}
+)
+class BoundField(DecimalStringField):
+    """A band bound: like an amount, but zero is allowed."""
 
-    def to_internal_value(self, data: Any) -> str:
-        code = super().to_internal_value(data).upper()
-        if not currencies.is_currency(code):
-            raise serializers.ValidationError(errors.UNKNOWN_CURRENCY.format(code=code))
-        return code
+    pattern = re.compile(BOUND_PATTERN[1:-1])
+    format_message = BOUND_FORMAT
+
+
+def text(*, max_length: int, required: bool = True, **kwargs: Any) -> serializers.CharField:
+    """A string as PostgreSQL stores it: no NUL; a required one holds a visible character."""
+    if required:
+        return StrictCharField(
+            max_length=max_length,
+            validators=[RegexValidator(REQUIRED_TEXT_PATTERN)],
+            **kwargs,
+        )
+    return StrictCharField(
+        max_length=max_length,
+        required=False,
+        allow_blank=True,
+        default="",
+        validators=[RegexValidator(TEXT_PATTERN)],
+        **kwargs,
+    )
+
+
+class StrictDateField(serializers.DateField):
+    """ISO dates only, and a date that does not exist (2026-02-30) says so."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(input_formats=["iso-8601"], **kwargs)
+
+    def to_internal_value(self, value: Any) -> Any:
+        if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+            try:
+                dt.date.fromisoformat(value)
+            except ValueError:
+                raise serializers.ValidationError(BAD_DATE.format(value=value)) from None
+        elif isinstance(value, str):
+            raise serializers.ValidationError(BAD_DATE.format(value=value))
+        return super().to_internal_value(value)
+
+
+def choice(choices: Any, **kwargs: Any) -> serializers.ChoiceField:
+    """A choice whose error lists the allowed values."""
+    allowed = ", ".join(str(c) for c in serializers.ChoiceField(choices=choices).choices)
+    # As a keyword: serializers re-create their fields from the constructor arguments.
+    messages: dict[str, Any] = {"invalid_choice": BAD_CHOICE.replace("{allowed}", allowed)}
+    return serializers.ChoiceField(choices=choices, error_messages=messages, **kwargs)
+
+
+class CurrencyField(serializers.ChoiceField):
+    """An active ISO 4217 code, exactly as listed (upper case)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=currencies.ISO_CODES, **kwargs)
+        self.error_messages["invalid_choice"] = errors.UNKNOWN_CURRENCY.replace(
+            "{code!r}", '"{input}"'
+        )
 
 
 # --- plumbing ------------------------------------------------------------------------------
@@ -118,8 +208,11 @@ def _idempotency_key(request: Request) -> str:
         raise errors.ApplicationError(
             errors.IDEMPOTENCY_KEY_REQUIRED, extra={"code": "idempotency_key_required"}
         )
-    if len(key) > 128:
-        raise errors.ApplicationError("The Idempotency-Key header is limited to 128 characters.")
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise errors.ApplicationError(
+            "The Idempotency-Key header is 1 to 128 visible ASCII characters.",
+            extra={"code": "invalid"},
+        )
     return key
 
 
@@ -140,13 +233,38 @@ def _found(obj: Any, what: str, pk: Any) -> Any:
 
 
 def _page(
-    request: Request,
-    qs: Any,
-    out: type[serializers.Serializer[Any]],
-    paginator: KeysetPaginator | None = None,
+    view: APIView, request: Request, qs: Any, out: type[serializers.Serializer[Any]]
 ) -> Response:
-    rows, next_url = (paginator or KeysetPaginator()).paginate(qs, request)
-    return Response({"results": out(rows, many=True).data, "next": next_url})
+    paginator = view.pagination_class()  # type: ignore[attr-defined]
+    rows = paginator.paginate_queryset(qs, request, view)
+    return paginator.get_paginated_response(out(rows, many=True).data)
+
+
+def _filters(serializer_class: type[serializers.Serializer[Any]], request: Request) -> Any:
+    # DRF skips an empty optional query value ("?status="); here it is an error, not "all".
+    empty = [str(f) for f in serializer_class().fields if request.query_params.get(str(f)) == ""]
+    if empty:
+        raise serializers.ValidationError(
+            {f: ["An empty filter value is not allowed."] for f in empty}
+        )
+    filters = serializer_class(data=request.query_params)
+    filters.is_valid(raise_exception=True)
+    return {k: v for k, v in filters.validated_data.items() if v is not None}
+
+
+class CompanyFilter(serializers.Serializer):
+    company_id = StrictUUIDField(required=False, help_text="Only this company's rows.")
+
+
+class JournalFilter(CompanyFilter):
+    status = choice(JournalEntry.Status.choices, required=False)
+
+
+class PaymentFilter(CompanyFilter):
+    status = choice(Payment.Status.choices, required=False)
+
+
+BY_CODE = KeysetPagination.ordered_by(("code", "id"), descending=False)
 
 
 def _created(data: Any, created: bool) -> Response:
@@ -159,6 +277,7 @@ def _created(data: Any, created: bool) -> Response:
 # --- companies, accounts, bank accounts, FX ------------------------------------------------
 
 
+@extend_schema_serializer(component_name="Company")
 class CompanyOut(serializers.Serializer):
     id = serializers.UUIDField()
     code = serializers.CharField()
@@ -169,21 +288,18 @@ class CompanyOut(serializers.Serializer):
 
 
 class CompanyListApi(APIView):
-    @extend_schema_serializer(component_name="CompanyListInput")
+    pagination_class = BY_CODE
+
+    @extend_schema_serializer(component_name="CompanyCreate")
     class InputSerializer(serializers.Serializer):
-        code = serializers.CharField(max_length=32)
-        name = serializers.CharField(max_length=200)
+        code = text(max_length=32)
+        name = text(max_length=200)
         base_currency = CurrencyField()
 
-    @extend_schema(parameters=PAGE_PARAMS, responses=CompanyOut(many=True))
+    @extend_schema(responses=CompanyOut(many=True))
     def get(self, request: Request) -> Response:
         tenant_id, _ = _actor()
-        return _page(
-            request,
-            selectors.companies(tenant_id=tenant_id),
-            CompanyOut,
-            KeysetPaginator(("code", "id"), descending=False),
-        )
+        return _page(self, request, selectors.companies(tenant_id=tenant_id), CompanyOut)
 
     @extend_schema(request=InputSerializer, responses={201: CompanyOut})
     def post(self, request: Request) -> Response:
@@ -195,6 +311,7 @@ class CompanyListApi(APIView):
         return Response(CompanyOut(company).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_serializer(component_name="Account")
 class AccountOut(serializers.Serializer):
     id = serializers.UUIDField()
     company_id = serializers.UUIDField()
@@ -207,27 +324,23 @@ class AccountOut(serializers.Serializer):
 
 
 class AccountListApi(APIView):
-    @extend_schema_serializer(component_name="AccountListInput")
-    class InputSerializer(serializers.Serializer):
-        company_id = serializers.UUIDField()
-        code = serializers.CharField(max_length=32)
-        name = serializers.CharField(max_length=200)
-        type = serializers.ChoiceField(choices=Account.Type.choices)
-        currency = CurrencyField(required=False)
-        parent_id = serializers.UUIDField(required=False, allow_null=True)
+    pagination_class = BY_CODE
 
-    @extend_schema(
-        parameters=[*PAGE_PARAMS, OpenApiParameter("company_id", uuid.UUID)],
-        responses=AccountOut(many=True),
-    )
+    @extend_schema_serializer(component_name="AccountCreate")
+    class InputSerializer(serializers.Serializer):
+        company_id = StrictUUIDField()
+        code = text(max_length=32)
+        name = text(max_length=200)
+        type = choice(Account.Type.choices)
+        currency = CurrencyField(required=False)
+        parent_id = StrictUUIDField(required=False, allow_null=True)
+
+    @extend_schema(parameters=[CompanyFilter], responses=AccountOut(many=True))
     def get(self, request: Request) -> Response:
         tenant_id, _ = _actor()
-        filters = _ListFilters(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        qs = selectors.accounts(
-            tenant_id=tenant_id, company_id=filters.validated_data.get("company_id")
-        )
-        return _page(request, qs, AccountOut, KeysetPaginator(("code", "id"), descending=False))
+        filters = _filters(CompanyFilter, request)
+        qs = selectors.accounts(tenant_id=tenant_id, company_id=filters.get("company_id"))
+        return _page(self, request, qs, AccountOut)
 
     @extend_schema(request=InputSerializer, responses={201: AccountOut})
     def post(self, request: Request) -> Response:
@@ -244,13 +357,13 @@ class AccountBalanceApi(APIView):
     class OutputSerializer(serializers.Serializer):
         account_id = serializers.UUIDField(source="account.pk")
         currency = serializers.CharField(source="account.currency")
-        debit_total = serializers.DecimalField(max_digits=19, decimal_places=4)
-        credit_total = serializers.DecimalField(max_digits=19, decimal_places=4)
+        debit_total = serializers.DecimalField(max_digits=38, decimal_places=4)
+        credit_total = serializers.DecimalField(max_digits=38, decimal_places=4)
         balance = serializers.DecimalField(
-            max_digits=20, decimal_places=4, help_text="debits minus credits, company currency"
+            max_digits=39, decimal_places=4, help_text="debits minus credits, company currency"
         )
         txn_balance = serializers.DecimalField(
-            max_digits=19, decimal_places=4, help_text="in the account's currency"
+            max_digits=38, decimal_places=4, help_text="in the account's currency"
         )
         line_count = serializers.IntegerField()
         version = serializers.IntegerField(
@@ -268,6 +381,7 @@ class AccountBalanceApi(APIView):
         return Response(self.OutputSerializer(balance).data)
 
 
+@extend_schema_serializer(component_name="BankAccount")
 class BankAccountOut(serializers.Serializer):
     id = serializers.UUIDField()
     company_id = serializers.UUIDField()
@@ -280,18 +394,20 @@ class BankAccountOut(serializers.Serializer):
 
 
 class BankAccountListApi(APIView):
-    @extend_schema_serializer(component_name="BankAccountListInput")
-    class InputSerializer(serializers.Serializer):
-        company_id = serializers.UUIDField()
-        name = serializers.CharField(max_length=200)
-        bank_code = serializers.CharField(max_length=32)
-        account_number = serializers.CharField(max_length=64)
-        ledger_account_id = serializers.UUIDField()
+    pagination_class = KeysetPagination
 
-    @extend_schema(parameters=PAGE_PARAMS, responses=BankAccountOut(many=True))
+    @extend_schema_serializer(component_name="BankAccountCreate")
+    class InputSerializer(serializers.Serializer):
+        company_id = StrictUUIDField()
+        name = text(max_length=200)
+        bank_code = text(max_length=32)
+        account_number = text(max_length=64)
+        ledger_account_id = StrictUUIDField()
+
+    @extend_schema(responses=BankAccountOut(many=True))
     def get(self, request: Request) -> Response:
         tenant_id, _ = _actor()
-        return _page(request, selectors.bank_accounts(tenant_id=tenant_id), BankAccountOut)
+        return _page(self, request, selectors.bank_accounts(tenant_id=tenant_id), BankAccountOut)
 
     @extend_schema(request=InputSerializer, responses={201: BankAccountOut})
     def post(self, request: Request) -> Response:
@@ -303,6 +419,7 @@ class BankAccountListApi(APIView):
         return Response(BankAccountOut(bank).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_serializer(component_name="FxRate")
 class FxRateOut(serializers.Serializer):
     id = serializers.UUIDField()
     base = serializers.CharField()
@@ -314,23 +431,20 @@ class FxRateOut(serializers.Serializer):
 
 
 class FxRateListApi(APIView):
-    @extend_schema_serializer(component_name="FxRateListInput")
+    pagination_class = KeysetPagination
+
+    @extend_schema_serializer(component_name="FxRateCreate")
     class InputSerializer(serializers.Serializer):
         base = CurrencyField()
         quote = CurrencyField()
         rate = RateField()
-        valid_from = serializers.DateField()
-        source = serializers.CharField(max_length=100, required=False, default="")  # type: ignore[assignment]
+        valid_from = StrictDateField(help_text=BOOKS_WINDOW)
+        source = text(max_length=100, required=False)  # type: ignore[assignment]
 
-        def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-            if attrs["base"] == attrs["quote"]:
-                raise serializers.ValidationError("base and quote must differ.")
-            return attrs
-
-    @extend_schema(parameters=PAGE_PARAMS, responses=FxRateOut(many=True))
+    @extend_schema(responses=FxRateOut(many=True))
     def get(self, request: Request) -> Response:
         tenant_id, _ = _actor()
-        return _page(request, selectors.fx_rates(tenant_id=tenant_id), FxRateOut)
+        return _page(self, request, selectors.fx_rates(tenant_id=tenant_id), FxRateOut)
 
     @extend_schema(request=InputSerializer, responses={201: FxRateOut})
     def post(self, request: Request) -> Response:
@@ -347,13 +461,15 @@ class FxRateListApi(APIView):
 # --- journals ------------------------------------------------------------------------------
 
 
+@extend_schema_serializer(component_name="JournalLineCreate")
 class LineIn(serializers.Serializer):
-    account_id = serializers.UUIDField()
-    side = serializers.ChoiceField(choices=[services.DEBIT, services.CREDIT])
+    account_id = StrictUUIDField()
+    side = choice([services.DEBIT, services.CREDIT])
     amount = DecimalStringField(help_text="in the account's currency")
-    memo = serializers.CharField(max_length=255, required=False, default="")
+    memo = text(max_length=255, required=False)
 
 
+@extend_schema_serializer(component_name="JournalLine")
 class LineOut(serializers.Serializer):
     id = serializers.UUIDField()
     account_id = serializers.UUIDField()
@@ -366,6 +482,7 @@ class LineOut(serializers.Serializer):
     memo = serializers.CharField()
 
 
+@extend_schema_serializer(component_name="Journal")
 class JournalOut(serializers.Serializer):
     id = serializers.UUIDField()
     company_id = serializers.UUIDField()
@@ -380,10 +497,12 @@ class JournalOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+@extend_schema_serializer(component_name="JournalSummary")
 class JournalListOut(JournalOut):
     line_count = serializers.IntegerField()
 
 
+@extend_schema_serializer(component_name="JournalDetail")
 class JournalDetailOut(JournalOut):
     lines = LineOut(many=True)
 
@@ -405,29 +524,23 @@ def _journal_detail(tenant_id: uuid.UUID, entry_id: Any) -> dict[str, Any]:
 
 
 class JournalListApi(APIView):
-    @extend_schema_serializer(component_name="JournalListInput")
-    class InputSerializer(serializers.Serializer):
-        company_id = serializers.UUIDField()
-        entry_date = serializers.DateField()
-        reference = serializers.CharField(max_length=100, required=False, default="")
-        memo = serializers.CharField(required=False, default="", max_length=2000)
-        lines = LineIn(many=True, required=False, default=list, max_length=1000)  # type: ignore[call-arg]
-        post = serializers.BooleanField(required=False, default=False)
+    pagination_class = KeysetPagination
 
-    @extend_schema(
-        parameters=[
-            *PAGE_PARAMS,
-            OpenApiParameter("company_id", uuid.UUID),
-            OpenApiParameter("status", str, enum=JournalEntry.Status.values),
-        ],
-        responses=JournalListOut(many=True),
-    )
+    @extend_schema_serializer(component_name="JournalCreate")
+    class InputSerializer(serializers.Serializer):
+        company_id = StrictUUIDField()
+        entry_date = StrictDateField(help_text=BOOKS_WINDOW)
+        reference = text(max_length=100, required=False)
+        memo = text(max_length=2000, required=False)
+        # A ListField, not many=True: its item limits reach the schema (maxItems).
+        lines = serializers.ListField(child=LineIn(), required=False, default=list, max_length=1000)
+        post = StrictBooleanField(required=False, default=False)
+
+    @extend_schema(parameters=[JournalFilter], responses=JournalListOut(many=True))
     def get(self, request: Request) -> Response:
         tenant_id, _ = _actor()
-        filters = _ListFilters(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        qs = selectors.journal_entries(tenant_id=tenant_id, **filters.validated_data)
-        return _page(request, qs, JournalListOut)
+        qs = selectors.journal_entries(tenant_id=tenant_id, **_filters(JournalFilter, request))
+        return _page(self, request, qs, JournalListOut)
 
     @extend_schema(
         parameters=[IDEMPOTENCY_HEADER],
@@ -451,11 +564,6 @@ class JournalListApi(APIView):
             idempotency_key=key,
         )
         return _created(_journal_detail(tenant_id, entry.pk), created)
-
-
-class _ListFilters(serializers.Serializer):
-    company_id = serializers.UUIDField(required=False)
-    status = serializers.CharField(required=False, max_length=10)
 
 
 class JournalDetailApi(APIView):
@@ -486,10 +594,15 @@ class JournalPostApi(APIView):
 
 
 class JournalReverseApi(APIView):
-    @extend_schema_serializer(component_name="JournalReverseInput")
+    @extend_schema_serializer(component_name="JournalReverse")
     class InputSerializer(serializers.Serializer):
-        entry_date = serializers.DateField(required=False, allow_null=True, default=None)
-        memo = serializers.CharField(required=False, default="", max_length=2000)
+        entry_date = StrictDateField(
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text=f"Default today. {BOOKS_WINDOW}",
+        )
+        memo = text(max_length=2000, required=False)
 
     @extend_schema(request=InputSerializer, responses={201: JournalDetailOut})
     def post(self, request: Request, entry_id: uuid.UUID) -> Response:
@@ -504,6 +617,7 @@ class JournalReverseApi(APIView):
 # --- payments ------------------------------------------------------------------------------
 
 
+@extend_schema_serializer(component_name="PaymentApproval")
 class ApprovalOut(serializers.Serializer):
     approver = serializers.CharField()
     decision = serializers.CharField()
@@ -513,6 +627,7 @@ class ApprovalOut(serializers.Serializer):
     decided_at = serializers.DateTimeField()
 
 
+@extend_schema_serializer(component_name="PaymentPolicy")
 class PolicyOut(serializers.Serializer):
     matrix_id = serializers.UUIDField(source="policy_matrix_id", allow_null=True)
     band_id = serializers.UUIDField(source="policy_band_id", allow_null=True)
@@ -528,6 +643,7 @@ class PolicyOut(serializers.Serializer):
     required_roles = serializers.ListField(child=serializers.CharField())
 
 
+@extend_schema_serializer(component_name="Payment")
 class PaymentOut(serializers.Serializer):
     id = serializers.UUIDField()
     company_id = serializers.UUIDField()
@@ -553,6 +669,7 @@ class PaymentOut(serializers.Serializer):
         return mask_account_number(payment.beneficiary_account)
 
 
+@extend_schema_serializer(component_name="PaymentDetail")
 class PaymentDetailOut(PaymentOut):
     approvals = ApprovalOut(many=True)
 
@@ -565,33 +682,25 @@ def _payment_detail(tenant_id: uuid.UUID, payment_id: Any) -> dict[str, Any]:
 
 
 class PaymentListApi(APIView):
-    @extend_schema_serializer(component_name="PaymentListInput")
+    pagination_class = KeysetPagination
+
+    @extend_schema_serializer(component_name="PaymentCreate")
     class InputSerializer(serializers.Serializer):
-        company_id = serializers.UUIDField()
-        payment_type = serializers.ChoiceField(choices=PaymentType.choices)
+        company_id = StrictUUIDField()
+        payment_type = choice(PaymentType.choices)
         amount = DecimalStringField()
         currency = CurrencyField()
-        bank_account_id = serializers.UUIDField()
-        debit_account_id = serializers.UUIDField()
-        beneficiary_name = serializers.CharField(max_length=200)
-        beneficiary_account = serializers.CharField(max_length=64)
-        reference = serializers.CharField(max_length=140, required=False, default="")
+        bank_account_id = StrictUUIDField()
+        debit_account_id = StrictUUIDField()
+        beneficiary_name = text(max_length=200)
+        beneficiary_account = text(max_length=64)
+        reference = text(max_length=140, required=False)
 
-    @extend_schema(
-        parameters=[
-            *PAGE_PARAMS,
-            OpenApiParameter("company_id", uuid.UUID),
-            OpenApiParameter("status", str, enum=Payment.Status.values),
-        ],
-        responses=PaymentOut(many=True),
-    )
+    @extend_schema(parameters=[PaymentFilter], responses=PaymentOut(many=True))
     def get(self, request: Request) -> Response:
         tenant_id, _ = _actor()
-        filters = _ListFilters(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        return _page(
-            request, selectors.payments(tenant_id=tenant_id, **filters.validated_data), PaymentOut
-        )
+        qs = selectors.payments(tenant_id=tenant_id, **_filters(PaymentFilter, request))
+        return _page(self, request, qs, PaymentOut)
 
     @extend_schema(
         parameters=[IDEMPOTENCY_HEADER],
@@ -648,9 +757,9 @@ class PaymentSubmitApi(_PaymentActionApi):
     service = staticmethod(services.payment_submit)
 
 
-@extend_schema_serializer(component_name="PaymentApproveInput")
+@extend_schema_serializer(component_name="PaymentApprove")
 class _ApproveInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, required=False, default="")
+    reason = text(max_length=500, required=False)
 
 
 @_payment_action(
@@ -662,9 +771,9 @@ class PaymentApproveApi(_PaymentActionApi):
     service = staticmethod(services.payment_approve)
 
 
-@extend_schema_serializer(component_name="PaymentRejectInput")
+@extend_schema_serializer(component_name="PaymentReject")
 class _RejectInput(serializers.Serializer):
-    reason = serializers.CharField(max_length=500)
+    reason = text(max_length=500)
 
 
 @_payment_action("Reject as the signed-in user; a rejection ends the approval.", _RejectInput)
@@ -678,9 +787,11 @@ class PaymentCancelApi(_PaymentActionApi):
     service = staticmethod(services.payment_cancel)
 
 
-@extend_schema_serializer(component_name="PaymentMarkPaidInput")
+@extend_schema_serializer(component_name="PaymentMarkPaid")
 class _MarkPaidInput(serializers.Serializer):
-    paid_on = serializers.DateField(required=False, allow_null=True, default=None)
+    paid_on = StrictDateField(
+        required=False, allow_null=True, default=None, help_text=f"Default today. {BOOKS_WINDOW}"
+    )
 
 
 @_payment_action("Post the payment's journal entry and mark it PAID (idempotent).", _MarkPaidInput)
@@ -692,20 +803,16 @@ class PaymentMarkPaidApi(_PaymentActionApi):
 # --- approval matrices ---------------------------------------------------------------------
 
 
+@extend_schema_serializer(component_name="ApprovalBand")
 class BandSerializer(serializers.Serializer):
-    min_amount = serializers.DecimalField(max_digits=19, decimal_places=4, min_value=Decimal(0))
-    max_amount = serializers.DecimalField(
-        max_digits=19, decimal_places=4, allow_null=True, required=False, default=None
-    )
-    required_approvals = serializers.IntegerField(min_value=1, max_value=20)
-    approver_roles = serializers.ListField(
-        child=serializers.CharField(max_length=150), min_length=1
-    )
-    required_roles = serializers.ListField(
-        child=serializers.CharField(max_length=150), required=False, default=list
-    )
+    min_amount = BoundField()
+    max_amount = BoundField(allow_null=True, required=False, default=None)
+    required_approvals = StrictIntegerField(min_value=1, max_value=20)
+    approver_roles = serializers.ListField(child=text(max_length=150), min_length=1)
+    required_roles = serializers.ListField(child=text(max_length=150), required=False, default=list)
 
 
+@extend_schema_serializer(component_name="ApprovalMatrix")
 class MatrixOut(serializers.Serializer):
     id = serializers.UUIDField()
     company_id = serializers.UUIDField()
@@ -719,17 +826,19 @@ class MatrixOut(serializers.Serializer):
 
 
 class ApprovalMatrixListApi(APIView):
-    @extend_schema_serializer(component_name="ApprovalMatrixListInput")
-    class InputSerializer(serializers.Serializer):
-        company_id = serializers.UUIDField()
-        payment_type = serializers.ChoiceField(choices=PaymentType.choices)
-        currency = CurrencyField()
-        bands = BandSerializer(many=True, min_length=1, max_length=20)  # type: ignore[call-arg]
+    pagination_class = KeysetPagination
 
-    @extend_schema(parameters=PAGE_PARAMS, responses=MatrixOut(many=True))
+    @extend_schema_serializer(component_name="ApprovalMatrixCreate")
+    class InputSerializer(serializers.Serializer):
+        company_id = StrictUUIDField()
+        payment_type = choice(PaymentType.choices)
+        currency = CurrencyField()
+        bands = serializers.ListField(child=BandSerializer(), min_length=1, max_length=20)
+
+    @extend_schema(responses=MatrixOut(many=True))
     def get(self, request: Request) -> Response:
         tenant_id, _ = _actor()
-        return _page(request, selectors.approval_matrices(tenant_id=tenant_id), MatrixOut)
+        return _page(self, request, selectors.approval_matrices(tenant_id=tenant_id), MatrixOut)
 
     @extend_schema(request=InputSerializer, responses={201: MatrixOut})
     def post(self, request: Request) -> Response:

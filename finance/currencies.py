@@ -31,6 +31,10 @@ for _exp, _codes in _EXPONENTS.items():
     MINOR_UNITS.update({code: _exp for code in _codes.split()})
 
 
+# The codes, sorted: the API's currency enum.
+ISO_CODES = sorted(MINOR_UNITS)
+
+
 def is_currency(code: str) -> bool:
     return code in MINOR_UNITS
 

@@ -49,6 +49,7 @@ ALREADY_REVERSED = "Journal entry {id} is already reversed by entry {reversal}."
 REJECTION_NEEDS_REASON = "A rejection needs a reason."
 BAD_TRANSITION = "Payment {id} is {status}; it cannot be {action}."
 MATRIX_NOT_DRAFT = "Approval matrix {id} is {status}; only drafts can be activated."
+SAME_CURRENCY = "An FX rate needs two different currencies (base and quote must differ)."
 SAME_COMPANY = "An intercompany settlement needs two different companies."
 COMPANY_CODE_TAKEN = "A company with code {code!r} already exists in this tenant."
 ACCOUNT_CODE_TAKEN = "Account code {code!r} already exists in this company."
@@ -95,6 +96,7 @@ def from_database(exc: DatabaseError) -> ApplicationError:
     refusal = DatabaseRefusal.of(exc)
     if refusal.sqlstate in ("40001", "40P01"):
         return Conflict(RETRY, extra={"code": "retry"})
-    error = ApplicationError(refusal.message, extra={"code": refusal.rule or refusal.sqlstate})
+    code = refusal.rule or ("invalid_value" if refusal.sqlstate.startswith("22") else "refused")
+    error = ApplicationError(refusal.for_client(), extra={"code": code})
     error.status = RULE_STATUS.get(refusal.rule, 409 if refusal.sqlstate.startswith("23") else 422)
     return error

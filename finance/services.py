@@ -19,13 +19,20 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import DataError, IntegrityError, InternalError, OperationalError, connections
+from django.db import (
+    DatabaseError,
+    DataError,
+    IntegrityError,
+    InternalError,
+    OperationalError,
+    connections,
+)
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
 from aibos.errors import ApplicationError, Conflict
 from aibos.tenancy import tenant_context
-from finance import currencies, errors
+from finance import currencies, errors, limits
 from finance.models import (
     Account,
     ApprovalBand,
@@ -243,6 +250,9 @@ def fx_rate_set(
     source: str = "",
 ) -> FxRate:
     """A new rate from ``valid_from``; the open-ended rate it follows is closed that day."""
+    limits.check_accounting_date(valid_from, field="valid_from")
+    if base == quote:
+        raise errors.Unprocessable(errors.SAME_CURRENCY, extra={"code": "finance_fxrate_pair"})
     validate_currency(base)
     validate_currency(quote)
     with _unit(tenant_id, actor):
@@ -314,9 +324,10 @@ def _insert_lines(
     lines: Sequence[LineInput],
     first_line_no: int = 1,
     context: tuple[str, dict[Any, tuple[Any, str]]] | None = None,
+    field: str = "lines[{i}].amount",
 ) -> list[JournalLine]:
     """Convert each line into the company currency at the rate valid on the entry date and
-    insert them all in one statement."""
+    insert them all in one statement. ``field`` names a line's amount in errors."""
     base, accounts = context or _posting_context(
         tenant_id, company_id, {x.account_id for x in lines}
     )
@@ -337,6 +348,13 @@ def _insert_lines(
                     errors.NO_FX_RATE.format(base=currency, quote=base, date=entry_date)
                 )
             rate, converted = fx.rate, currencies.round_to_currency(amount * fx.rate, base)
+        limits.check_amount(amount, currency, field=field.format(i=i), what="per line")
+        limits.check_amount(
+            converted,
+            base,
+            field=field.format(i=i),
+            what=f"per line once converted from {amount} {currency}",
+        )
         rows.append(
             JournalLine(
                 id=uuid.uuid4(),
@@ -411,6 +429,7 @@ def journal_create_draft(
 ) -> tuple[JournalEntry, bool]:
     """A draft entry with optional lines, optionally posted at once. Returns (entry, created);
     with an idempotency key, a replay returns the original entry and ``created=False``."""
+    limits.check_accounting_date(entry_date, field="entry_date")
     digest: str = ""
     payload: dict[str, Any] = {}
     if idempotency_key is not None:
@@ -461,9 +480,15 @@ def journal_create_draft(
                 ],
             )
         if lines_:
-            _insert_lines(tenant_id, entry.id, entry_date, company_id, lines_, context=context)
+            rows = _insert_lines(
+                tenant_id, entry.id, entry_date, company_id, lines_, context=context
+            )
+            _check_entry_total(rows, context[0])
         if post:
-            _post(entry)
+            try:
+                _post(entry)
+            except (IntegrityError, InternalError, DataError) as exc:
+                raise _refused_unsaved(exc, entry.id) from exc
         return entry
 
     with _unit(tenant_id, actor):
@@ -473,6 +498,23 @@ def journal_create_draft(
         if not created:
             entry = _replay(entry, idempotency_key, digest, payload)
     return entry, created
+
+
+def _check_entry_total(rows: Sequence[JournalLine], base: str) -> None:
+    for side in (DEBIT, CREDIT):
+        total = sum((getattr(r, side) for r in rows), Decimal(0))
+        limits.check_amount(total, base, field="lines", what=f"for an entry's {side}s")
+
+
+def _refused_unsaved(exc: DatabaseError, entry_id: Any) -> ApplicationError:
+    """A refusal while posting an entry created in the same request: the entry is rolled back
+    with the request, so the error must not name it (a GET on that id would be a 404)."""
+    error = errors.from_database(exc)
+    message = error.message.replace(f"journal entry {entry_id}", "the journal entry")
+    message = message.replace(str(entry_id), "the new entry")
+    error.message = message[:1].upper() + message[1:]
+    error.args = (error.message,)
+    return error
 
 
 def journal_add_line(
@@ -489,15 +531,18 @@ def journal_add_line(
         entry = _get(JournalEntry, tenant_id, entry_id, "Journal entry")
         if entry.status != JournalEntry.Status.DRAFT:
             raise Conflict(errors.ENTRY_NOT_DRAFT.format(id=entry.pk, status=entry.status))
-        last = JournalLine.objects.filter(tenant_id=tenant_id, entry=entry).count()
+        existing = list(JournalLine.objects.filter(tenant_id=tenant_id, entry=entry))
         (line,) = _insert_lines(
             tenant_id,
             entry.pk,
             entry.entry_date,
             entry.company_id,
             [LineInput(account_id, side, amount, memo)],
-            last + 1,
+            len(existing) + 1,
+            field="amount",
         )
+        company = _get(Company, tenant_id, entry.company_id, "Company")
+        _check_entry_total([*existing, line], company.base_currency)
     return line
 
 
@@ -521,6 +566,8 @@ def journal_reverse(
     memo: str = "",
 ) -> JournalEntry:
     """Post the exact negation of a posted entry (same accounts, amounts and rates)."""
+    if entry_date is not None:
+        limits.check_accounting_date(entry_date, field="entry_date")
     with _unit(tenant_id, actor):
         target = _get(JournalEntry, tenant_id, entry_id, "Journal entry")
         if target.status != JournalEntry.Status.POSTED:
@@ -562,7 +609,10 @@ def journal_reverse(
                 for line in JournalLine.objects.filter(tenant_id=tenant_id, entry=target)
             ]
         )
-        _post(reversal)
+        try:
+            _post(reversal)
+        except (IntegrityError, InternalError, DataError) as exc:
+            raise _refused_unsaved(exc, reversal.pk) from exc
     return reversal
 
 
@@ -739,6 +789,12 @@ def _policy_for(payment: Payment, company: Company, on: dt.date) -> dict[str, An
                     errors.NO_FX_RATE.format(base=payment.currency, quote=currency, date=on)
                 )
             amount = currencies.round_to_currency(amount * fx.rate, currency)
+            limits.check_amount(
+                amount,
+                currency,
+                field="amount",
+                what=f"once converted from {payment.amount} {payment.currency}",
+            )
         band = (
             ApprovalBand.objects.filter(
                 tenant_id=payment.tenant_id, matrix=matrix, min_amount__lte=amount
@@ -917,6 +973,8 @@ def payment_mark_paid(
 ) -> Payment:
     """Post Dr debit account / Cr bank for the payment and mark it PAID, in one transaction.
     Idempotent: a PAID payment is returned as it is."""
+    if paid_on is not None:
+        limits.check_accounting_date(paid_on, field="paid_on")
     with _unit(tenant_id, actor):
         # Lock: two "mark paid" calls racing must not post twice.
         payment = _get(Payment, tenant_id, payment_id, "Payment", lock=True)

@@ -91,4 +91,5 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 # Ledger fixtures, shared by tests/finance and tests/security.
+from tests.api_client import admin, cell  # noqa: E402, F401
 from tests.finance.books import approvers, books, books_b  # noqa: E402, F401

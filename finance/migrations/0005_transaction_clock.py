@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("finance", "0003_approval_proofs"),
+        ("finance", "0004_widen_account_balances"),
     ]
 
     operations = [

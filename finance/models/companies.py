@@ -10,9 +10,9 @@ from aibos.db.models import SoftDeleteMixin, TenantScopedModel, VersionedMixin, 
 from aibos.db.triggers import GuardTrigger
 from finance import triggers
 from finance.models.fields import (
+    BALANCE,
     CURRENCY_FORMAT,
     FINANCE_GRANTS,
-    MONEY,
     RATE,
     currency_field,
     finance_grants,
@@ -128,10 +128,10 @@ class AccountBalance(TenantScopedModel):
 
     account = same_tenant_fk(Account, related_name="+", on_delete=models.PROTECT)
     company = same_tenant_fk(Company, related_name="+", on_delete=models.PROTECT)
-    debit_total = models.DecimalField(**MONEY, default=0)
-    credit_total = models.DecimalField(**MONEY, default=0)
+    debit_total = models.DecimalField(**BALANCE, default=0)
+    credit_total = models.DecimalField(**BALANCE, default=0)
     # Signed (debit positive), in the account's currency.
-    txn_balance = models.DecimalField(**MONEY, default=0)
+    txn_balance = models.DecimalField(**BALANCE, default=0)
     line_count = models.BigIntegerField(default=0)
     version = models.BigIntegerField(default=1, db_default=1)
 

@@ -16,6 +16,9 @@ currency_code = RegexValidator(CURRENCY_FORMAT, "Use an ISO 4217 code such as US
 # NUMERIC(19,4): 15 integer digits, 4 decimals; amounts are Decimal in Python, never float.
 MONEY: dict[str, Any] = {"max_digits": 19, "decimal_places": 4}
 RATE: dict[str, Any] = {"max_digits": 20, "decimal_places": 10}
+# NUMERIC(38,4) for running totals: wide enough that no sequence of accepted postings can
+# overflow them (finance/limits.py has the arithmetic).
+BALANCE: dict[str, Any] = {"max_digits": 38, "decimal_places": 4}
 
 
 def currency_field(**kwargs: Any) -> models.CharField[str, str]:

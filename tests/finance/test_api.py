@@ -13,49 +13,12 @@ from django.db import connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from kernel import services as kernel_services
 from kernel.models import Tenant, User
-from tests.factories import CanonFactory
+from tests.api_client import Api, token_for
 from tests.finance.books import DAY, make_payment, post_simple
 from tests.finance.helpers import run
 
 pytestmark = pytest.mark.django_db(databases="__all__")
-
-
-def token_for(tenant: Tenant, *, user: User | None = None) -> str:
-    canon = None if user else CanonFactory(tenant=tenant)
-    _, token = kernel_services.api_credential_issue(
-        tenant=tenant, actor=None, name="test", user=user, canon=canon
-    )
-    return token
-
-
-class Api:
-    def __init__(self, client: Client, token: str) -> None:
-        self.client = client
-        self.auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
-
-    def get(self, path: str, **params: Any) -> Any:
-        return self.client.get(f"/api/v1/{path}", params, **self.auth)
-
-    def post(
-        self, path: str, body: Any = None, *, key: str | None = None, raw: str | None = None
-    ) -> Any:
-        extra = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
-        data = raw if raw is not None else json.dumps(body or {})
-        return self.client.post(
-            f"/api/v1/{path}", data, content_type="application/json", **self.auth, **extra
-        )
-
-
-@pytest.fixture
-def cell(client: Client, books: SimpleNamespace) -> Api:
-    return Api(client, token_for(books.tenant))
-
-
-@pytest.fixture
-def admin(client: Client, books: SimpleNamespace, alice: User) -> Api:
-    return Api(client, token_for(books.tenant, user=alice))
 
 
 @pytest.fixture
