@@ -168,10 +168,12 @@ def test_the_window_is_configurable(cell: Api, books: SimpleNamespace, settings:
 
 
 def test_mark_paid_on_an_implausible_date_is_refused(
-    client: Any, cell: Api, books: SimpleNamespace, approvers: SimpleNamespace
+    committed: None, client: Any, cell: Api, books: SimpleNamespace, approvers: SimpleNamespace
 ) -> None:
+    # Committed: the approval guard reads the approver through another connection.
     payment = make_payment(books, "100.00")
-    Api(client, token_for(books.tenant, user=approvers.l1)).post(f"payments/{payment.pk}/approve/")
+    approver = Api(client, token_for(books.tenant, user=approvers.l1))
+    assert approver.post(f"payments/{payment.pk}/approve/").json()["status"] == "APPROVED"
     response = cell.post(f"payments/{payment.pk}/mark-paid/", {"paid_on": "1900-01-01"})
     assert response.status_code == 422 and response.json()["field"] == "paid_on"
     assert cell.get(f"payments/{payment.pk}/").json()["status"] == "APPROVED"
