@@ -60,7 +60,13 @@ BOUND_PATTERN = r"^(?:0|[1-9][0-9]{0,14})(?:\.[0-9]{1,4})?$"
 # ("+": drf-spectacular documents a blank-allowed pattern as oneOf[pattern, maxLength 0], so
 # the pattern itself must not match "").
 TEXT_PATTERN = r"^[^\u0000]+$"
-REQUIRED_TEXT_PATTERN = r"^[^\u0000]*[^\u0000\s][^\u0000]*$"
+# Whitespace spelled out as the characters Python's str.strip() removes (what DRF trims): a
+# regex engine's own \s differs (ECMA's lacks U+001C-U+001F, has U+FEFF), and a string of those
+# alone must be invalid to the document exactly when the API calls it blank.
+WHITESPACE = (
+    r"\u0009-\u000d\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+REQUIRED_TEXT_PATTERN = rf"^[^\u0000]*[^\u0000{WHITESPACE}][^\u0000]*$"
 AMOUNT_AS_STRING = 'Send amounts as decimal strings such as "1250.00", not JSON numbers.'
 AMOUNT_FORMAT = (
     "Use a positive amount in ASCII digits with at most 15 digits before the point and 4 "

@@ -274,3 +274,53 @@ def test_list_filters_and_page_parameters_are_documented(contract: Contract) -> 
     assert parameters["limit"]["schema"]["maximum"] == 200
     page = contract.document["components"]["schemas"]["PaginatedPaymentList"]
     assert set(page["required"]) == {"results", "next"}
+
+
+# Every character Python's str.strip() removes (what DRF trims before it calls a value blank),
+# and U+FEFF, which ECMA's \s has and str.strip() keeps.
+BLANKISH = ["\t", "\n", "\x0b", "\x1c", "\x1e", " ", "\x85", "\xa0", "\u2007", "\u3000", "\ufeff"]
+
+
+def _text_patterns(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        if node.get("type") == "string" and "pattern" in node and "format" not in node:
+            yield node["pattern"]
+        for value in node.values():
+            yield from _text_patterns(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _text_patterns(value)
+
+
+def test_required_text_is_blank_to_the_document_exactly_when_the_api_says_so(
+    contract: Contract, client: Client, alice: Any, books: SimpleNamespace
+) -> None:
+    """Found by schemathesis: a role named "\\x1e" matched the document's ``\\s``-based pattern
+    (ECMA's \\s lacks U+001C-U+001F) while DRF trimmed it to blank and answered 400."""
+    from finance.apis import REQUIRED_TEXT_PATTERN
+
+    patterns = set(_text_patterns(contract.document["components"]))
+    assert REQUIRED_TEXT_PATTERN in patterns
+    # Shorthand classes mean different things to Python's re and to ECMA (the document's
+    # dialect, and schemathesis'): every documented pattern spells its characters out.
+    assert [p for p in patterns if re.search(r"\\[sSwWdDb]", p)] == []
+    for char in BLANKISH:
+        blank_to_api = char.strip() == ""
+        assert bool(re.search(REQUIRED_TEXT_PATTERN, char * 2)) is not blank_to_api, repr(char)
+    band = {"min_amount": "0", "required_approvals": 1, "approver_roles": ["\x1e"]}
+    body = {"company_id": str(books.us.company.pk), "payment_type": "vendor", "currency": "USD"}
+    admin = Api(client, token_for(books.tenant, user=alice))
+    response = admin.post("approval-matrices/", {**body, "bands": [band]})
+    assert response.status_code == 400
+    assert "approver_roles" in response.json()["errors"]["bands"]["0"]
+
+
+def test_max_length_counts_what_was_sent_before_trimming() -> None:
+    from rest_framework.exceptions import ValidationError
+
+    from aibos.fields import StrictCharField
+
+    field = StrictCharField(max_length=5)
+    assert field.run_validation(" abc ") == "abc"
+    with pytest.raises(ValidationError):
+        field.run_validation(" abcde")
