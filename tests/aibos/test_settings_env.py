@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from urllib.parse import quote
 
 from django.conf import settings
 
@@ -73,3 +74,26 @@ def test_a_deployment_with_a_secret_key_starts() -> None:
 def test_debug_on_a_deployment_database_uses_the_development_key() -> None:
     result = _manage({"DATABASE_URL": "postgres://owner@127.0.0.1:1/aibos", "DJANGO_DEBUG": "1"})
     assert result.returncode == 0, result.stderr
+
+
+def test_a_database_that_does_not_exist_is_one_line_saying_so() -> None:
+    """`DATABASE_URL=postgres://…/aibos make run`, as the README shows, before `createdb`."""
+    owner = settings.DATABASES["default"]
+    if not owner["HOST"].startswith("/"):
+        url = f"postgres://{owner['USER']}@{owner['HOST']}:{owner['PORT'] or 5432}/aibos_missing"
+    else:  # the embedded server's socket directory, percent-encoded as django-environ reads it
+        url = f"postgres://{owner['USER']}@/{quote(owner['HOST'], safe='')}/aibos_missing"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input"],
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "DATABASE_URL": url, "DJANGO_DEBUG": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert 'database "aibos_missing" does not exist' in lines[0]
+    assert "createdb" in lines[0]
