@@ -183,7 +183,7 @@ class ApiJsonMiddleware:
             return self.get_response(request)
         correlation_id = _correlation_id(request)
         request.correlation_id = correlation_id  # type: ignore[attr-defined]
-        refusal = self._refuse_body(request)
+        refusal = self._refuse_body(request, correlation_id)
         response = refusal or self.get_response(request)
         if response.status_code >= 400 and not _is_json(response):
             response = self._as_json(response.status_code, correlation_id, response)
@@ -191,23 +191,29 @@ class ApiJsonMiddleware:
         return response
 
     @staticmethod
-    def _refuse_body(request: HttpRequest) -> HttpResponse | None:
+    def _refuse_body(request: HttpRequest, correlation_id: str) -> HttpResponse | None:
         if request.method not in _BODY_METHODS:
             return None
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return JsonResponse({"detail": "Invalid Content-Length header."}, status=400)
+            return JsonResponse(
+                {"correlation_id": correlation_id, "detail": "Invalid Content-Length header."},
+                status=400,
+            )
         if not length and "HTTP_TRANSFER_ENCODING" not in request.META:
             return None
         content_type = request.META.get("CONTENT_TYPE", "")
         media_type = content_type.split(";")[0].strip().lower()
         charset = parsers._charset(content_type)
         if media_type != "application/json" or charset not in (None, "utf-8"):
-            return JsonResponse({"detail": JSON_ONLY}, status=415)
+            return JsonResponse({"correlation_id": correlation_id, "detail": JSON_ONLY}, status=415)
         limit = parsers.max_body_bytes()
         if limit and length > limit:
-            return JsonResponse({"detail": parsers.TOO_LARGE.format(limit=limit)}, status=413)
+            return JsonResponse(
+                {"correlation_id": correlation_id, "detail": parsers.TOO_LARGE.format(limit=limit)},
+                status=413,
+            )
         return None
 
     @staticmethod

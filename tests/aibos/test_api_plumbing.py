@@ -122,6 +122,7 @@ def test_only_utf8_json_bodies_are_accepted(
         )
         assert response.status_code == 415, (path, content_type, response.content)
         assert response["Content-Type"] == "application/json"
+        assert response.json()["correlation_id"] == response["X-Correlation-ID"]
     assert entry_count(books) == 0
 
 
