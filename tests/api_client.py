@@ -14,6 +14,17 @@ from kernel import services as kernel_services
 from kernel.models import Tenant, User
 from tests.factories import CanonFactory
 
+# Every list endpoint of the finance API (paths under /api/v1/).
+LIST_PATHS = (
+    "companies/",
+    "accounts/",
+    "bank-accounts/",
+    "fx-rates/",
+    "journals/",
+    "payments/",
+    "approval-matrices/",
+)
+
 
 def token_for(tenant: Tenant, *, user: User | None = None) -> str:
     canon = None if user else CanonFactory(tenant=tenant)

@@ -12,27 +12,17 @@ import pytest
 from django.test import Client
 
 from aibos.parsers import MAX_DEPTH, nesting_depth
-from tests.api_client import Api
+from tests.api_client import LIST_PATHS, Api
 from tests.finance.test_api import entry_count, journal_body
 
 pytestmark = pytest.mark.django_db(databases="__all__")
-
-LISTS = [
-    "companies/",
-    "accounts/",
-    "bank-accounts/",
-    "fx-rates/",
-    "journals/",
-    "payments/",
-    "approval-matrices/",
-]
 
 
 def _cursor(raw: str) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-@pytest.mark.parametrize("path", LISTS)
+@pytest.mark.parametrize("path", LIST_PATHS)
 @pytest.mark.parametrize(
     "cursor",
     [
@@ -50,7 +40,7 @@ def test_a_forged_cursor_is_a_400_on_every_list(cell: Api, path: str, cursor: st
     assert "cursor" in response.json()["errors"]
 
 
-@pytest.mark.parametrize("path", LISTS)
+@pytest.mark.parametrize("path", LIST_PATHS)
 def test_a_cursor_pointing_at_no_row_is_a_404(cell: Api, path: str) -> None:
     response = cell.get(path, cursor=str(uuid.uuid4()))
     assert response.status_code == 404 and response.json()["detail"]

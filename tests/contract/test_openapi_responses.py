@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 from django.test import Client
 
-from tests.api_client import Api, token_for
+from tests.api_client import LIST_PATHS, Api, token_for
 from tests.finance.books import DAY, post_simple
 from tests.finance.test_api import journal_body, payment_body
 
@@ -109,15 +109,7 @@ def test_every_operation_answers_as_documented(
     missing = uuid.uuid4()
 
     # Lists: a page, a filtered page, bad filters, a cursor to nowhere; no credential.
-    for path in (
-        "companies/",
-        "accounts/",
-        "bank-accounts/",
-        "fx-rates/",
-        "journals/",
-        "payments/",
-        "approval-matrices/",
-    ):
+    for path in LIST_PATHS:
         page = admin.get(path, limit="1")
         if page.json()["next"]:
             admin.client.get(page.json()["next"], **admin.auth)

@@ -14,7 +14,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from kernel.models import Tenant, User
-from tests.api_client import Api, token_for
+from tests.api_client import LIST_PATHS, Api, token_for
 from tests.finance.books import DAY, make_payment, post_simple
 from tests.finance.helpers import run
 
@@ -319,15 +319,7 @@ def test_every_endpoint_hides_another_tenants_rows(
         (f"approval-matrices/{matrix}/activate/", None),
     ):
         assert charlie_api.post(path, body).status_code in (403, 404), path
-    for path in (
-        "companies/",
-        "accounts/",
-        "bank-accounts/",
-        "fx-rates/",
-        "journals/",
-        "payments/",
-        "approval-matrices/",
-    ):
+    for path in LIST_PATHS:
         ids = {row["id"] for row in charlie_api.get(path).json()["results"]}
         assert str(entry.pk) not in ids and str(payment.pk) not in ids and str(account) not in ids
         assert not ids & {str(books.us.company.pk), str(books.us.bank.pk)}, path
