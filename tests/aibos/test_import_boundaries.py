@@ -2,6 +2,8 @@
 
 - kernel never imports finance (or config): the control plane knows no data plane. The project
   layer (``aibos``) wires apps together: demo seeding, project-wide commands and checks.
+- No import loop inside kernel, not even through an import deferred into a function (models are
+  the bottom layer: selectors and services import them, never the other way round).
 - Migrations never import live SQL: a migration deploys a frozen copy, so what it runs does not
   change when the code does. They may import the versioned operation classes that
   ``makemigrations`` writes into them, and the role procedure that also runs after every migrate.
@@ -59,6 +61,42 @@ def test_kernel_never_imports_finance_or_config() -> None:
         if _within(name, "finance") or _within(name, "config")
     ]
     assert offending == []
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_no_import_loop_inside_kernel() -> None:
+    sources = {_module_name(p): p for p in (ROOT / "kernel").rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for module, path in sources.items():
+        targets = set()
+        for _, name in _imports(path):
+            # `from kernel import selectors` names kernel.selectors; `from x import Y` names x.Y.
+            while name and name not in sources:
+                name = name.rpartition(".")[0]
+            if name and name != module and name != "kernel":
+                targets.add(name)
+        graph[module] = targets
+
+    loops = []
+
+    def visit(module: str, path: list[str]) -> None:
+        for target in sorted(graph[module]):
+            if target in path:
+                loops.append(" -> ".join([*path[path.index(target) :], target]))
+            elif target not in done:
+                visit(target, [*path, target])
+        done.add(module)
+
+    done: set[str] = set()
+    for module in sorted(graph):
+        if module not in done:
+            visit(module, [module])
+    assert graph["kernel.models"] == set(), graph["kernel.models"]
+    assert loops == []
 
 
 def test_migrations_import_no_live_code() -> None:
