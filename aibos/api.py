@@ -16,9 +16,10 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from aibos.errors import ApplicationError, DatabaseRefusal
-from aibos.tenancy import TenantContextMissing
+from aibos.tenancy import TenantContextMissing, TenantSwitchRefused
 
 INVALID_INPUT = "The request is invalid; see errors for each field."
+TENANT_SWITCH_REFUSED = "This request acts for its own tenant only; it cannot act for another."
 
 
 @extend_schema_serializer(component_name="Error")
@@ -72,6 +73,12 @@ def _handle(exc: Exception, context: dict[str, Any]) -> Response | None:
         exc = exceptions.NotFound()
     if isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    if isinstance(exc, TenantSwitchRefused):
+        # The request's own tenant is the only one it may act for. The message names no tenant.
+        return Response(
+            {"detail": TENANT_SWITCH_REFUSED, "code": "tenant_switch_refused"},
+            status=status.HTTP_403_FORBIDDEN,
+        )
     if isinstance(exc, TenantContextMissing):
         return Response(
             {"detail": "Authentication required.", "code": "not_authenticated"},

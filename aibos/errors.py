@@ -1,4 +1,8 @@
-"""The project's application error: every app raises it, the API maps it to a 4xx."""
+"""The project's application errors: every app raises them, the API maps each to its 4xx.
+
+The status-coded classes live here, once; ``kernel.errors`` and ``finance.errors`` re-export them
+next to their own message constants.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +20,20 @@ class ApplicationError(Exception):
         self.extra = extra or {}
 
 
+class NotFound(ApplicationError):
+    status = 404
+
+
+class Forbidden(ApplicationError):
+    status = 403
+
+
 class Conflict(ApplicationError):
     status = 409
+
+
+class Unprocessable(ApplicationError):
+    status = 422
 
 
 VALUE_OUT_OF_RANGE = (

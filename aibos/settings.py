@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "kernel",
     "config",
     "finance",
+    # The project layer last: it wires the apps above together (seed_demo, governance_report).
+    "aibos",
 ]
 
 MIDDLEWARE = [

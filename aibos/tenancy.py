@@ -44,6 +44,12 @@ class TenantContextMissing(RuntimeError):
     """Raised when tenant-scoped data is touched outside a tenant context."""
 
 
+class TenantSwitchRefused(RuntimeError):
+    """Raised when a tenant context is opened for another tenant inside an active one: a unit of
+    work acts for one tenant. Not a missing context (the caller is authenticated): the API
+    answers 403."""
+
+
 @dataclass(frozen=True)
 class TenantContext:
     tenant_id: uuid.UUID
@@ -132,7 +138,7 @@ def tenant_context(
     user = _as_uuid(user_id) if user_id is not None else None
     active = _current.get()
     if active is not None and active.tenant_id != tenant:
-        raise TenantContextMissing(
+        raise TenantSwitchRefused(
             NESTED_OTHER_TENANT.format(active=active.tenant_id, requested=tenant)
         )
     aliases = list(RUNTIME_ALIASES if using is None else using)

@@ -65,3 +65,8 @@ def exponent_sql_function() -> str:
         'CREATE OR REPLACE FUNCTION "finance".currency_exponent(code text) RETURNS integer '
         f"LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT CASE {cases} ELSE 2 END $$"
     )
+
+
+# The code's declaration of the function (finance migration 0002 deployed a frozen copy; a change
+# here needs a migration, or tests/aibos/test_sql_functions.py fails).
+CURRENCY_EXPONENT_SQL = exponent_sql_function()

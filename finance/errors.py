@@ -10,20 +10,15 @@ from __future__ import annotations
 
 from django.db import DatabaseError
 
-from aibos.errors import ApplicationError, Conflict, DatabaseRefusal
-
-
-class NotFound(ApplicationError):
-    status = 404
-
-
-class Forbidden(ApplicationError):
-    status = 403
-
-
-class Unprocessable(ApplicationError):
-    status = 422
-
+# The status-coded errors are the project's (aibos.errors); re-exported for `errors.NotFound`.
+from aibos.errors import (
+    ApplicationError,
+    Conflict,
+    DatabaseRefusal,
+    Forbidden,
+    NotFound,
+    Unprocessable,
+)
 
 NOT_FOUND = "{what} {id} does not exist."
 UNKNOWN_CURRENCY = "{code!r} is not an active ISO 4217 currency code."
@@ -100,3 +95,13 @@ def from_database(exc: DatabaseError) -> ApplicationError:
     error = ApplicationError(refusal.for_client(), extra={"code": code})
     error.status = RULE_STATUS.get(refusal.rule, 409 if refusal.sqlstate.startswith("23") else 422)
     return error
+
+
+__all__ = [
+    "ApplicationError",
+    "Conflict",
+    "Forbidden",
+    "NotFound",
+    "Unprocessable",
+    "from_database",
+]

@@ -8,7 +8,6 @@ class KernelConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from aibos import checks  # noqa: F401 - registers the system checks
         from kernel import signals
         from kernel.permissions import sync_permissions
 

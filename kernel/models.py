@@ -135,13 +135,17 @@ class User(AbstractBaseUser, TenantScopedModel, VersionedMixin, SoftDeleteMixin)
     def __str__(self) -> str:
         return self.email
 
-    # Permissions come from roles (kernel.user_roles -> role_permissions -> permissions).
+    # Permissions come from roles (kernel.user_roles -> role_permissions -> permissions). The
+    # query is here rather than in kernel.selectors, which imports this module.
     def get_all_permissions(self, obj: Any = None) -> set[str]:
-        from kernel import selectors
-
         if not self.is_active:
             return set()
-        return selectors.permission_codes_for(user=self)
+        codes = RolePermission.objects.filter(
+            tenant_id=self.tenant_id,
+            role__user_links__user_id=self.pk,
+            role__deleted_at__isnull=True,
+        ).values_list("permission__code", flat=True)
+        return set(codes)
 
     def has_perm(self, perm: str, obj: Any = None) -> bool:
         if self.is_active and self.is_superuser:

@@ -10,7 +10,6 @@ from django.utils import timezone
 from kernel.models import (
     ApiCredential,
     AuditEvent,
-    RolePermission,
     Session,
     Tenant,
     User,
@@ -36,15 +35,6 @@ def user_get_by_email(*, tenant_id: uuid.UUID, email: str) -> User | None:
 
 def user_get(*, tenant_id: uuid.UUID, user_id: uuid.UUID | str) -> User | None:
     return User.objects.filter(tenant_id=tenant_id, pk=user_id, deleted_at__isnull=True).first()
-
-
-def permission_codes_for(*, user: User) -> set[str]:
-    codes = RolePermission.objects.filter(
-        tenant_id=user.tenant_id,
-        role__user_links__user_id=user.pk,
-        role__deleted_at__isnull=True,
-    ).values_list("permission__code", flat=True)
-    return set(codes)
 
 
 def session_is_active(

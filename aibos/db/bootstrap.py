@@ -1,7 +1,9 @@
-"""Deploy-time SQL that every governed table relies on: schemas, roles, shared functions.
+"""What every governed table relies on: the platform roles and the shared trigger functions.
 
-Run by ``kernel/migrations/0001_initial.py`` as the owner (the ``default`` alias); the role
-check and the ownership hand-over also run after every ``migrate`` (``kernel.apps``).
+``ensure_roles`` runs in ``kernel/migrations/0001_initial.py`` and, with the ownership hand-over,
+after every ``migrate`` (``kernel.apps``). ``FUNCTIONS_SQL`` is the code's declaration of the
+shared functions; migrations deploy frozen copies of it (0001, then 0004 for ``touch_row``), and
+``tests/aibos/test_sql_functions.py`` fails when the two differ.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 from django.core.management.base import CommandError
 from psycopg import sql
 
-from aibos.db.roles import OWNER_ROLE, PLATFORM_ROLES, SCHEMA_USAGE, SCHEMAS
+from aibos.db.roles import OWNER_ROLE, PLATFORM_ROLES, SCHEMAS
 
 ROLE_FLAGS = "NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION"
 
@@ -85,20 +87,6 @@ def ensure_roles_on(conn: Any) -> None:
             )
             .as_string(raw)
         )
-
-
-def schemas_sql() -> str:
-    stmts = []
-    for schema in SCHEMAS:
-        stmts.append(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        stmts.append(f"REVOKE ALL ON SCHEMA {schema} FROM PUBLIC")
-        stmts.append(f"GRANT USAGE ON SCHEMA {schema} TO {', '.join(SCHEMA_USAGE[schema])}")
-    return ";\n".join(stmts) + ";"
-
-
-def drop_schemas_sql() -> str:
-    # RESTRICT: reversing the bootstrap never drops a schema that still holds tables.
-    return ";\n".join(f"DROP SCHEMA IF EXISTS {s} RESTRICT" for s in reversed(SCHEMAS)) + ";"
 
 
 # Shared trigger functions. SECURITY DEFINER functions pin search_path so a caller cannot
@@ -181,15 +169,6 @@ BEGIN
 END $$;
 REVOKE ALL ON FUNCTION kernel.audit_capture() FROM PUBLIC;
 """
-
-DROP_FUNCTIONS_SQL = """
-DROP FUNCTION IF EXISTS kernel.audit_capture();
-DROP FUNCTION IF EXISTS kernel.refuse_change();
-DROP FUNCTION IF EXISTS kernel.refuse_tenant_change();
-DROP FUNCTION IF EXISTS kernel.bump_version();
-DROP FUNCTION IF EXISTS kernel.touch_row();
-"""
-
 
 # Every object in the governed schemas, with the ALTER statement that gives it a new owner.
 _OWNED_OBJECTS_SQL = """

@@ -50,10 +50,3 @@ SCHEMA_DEFAULT_GRANTS: dict[str, dict[str, tuple[str, ...]]] = {
         READONLY_ROLE: READ,
     },
 }
-
-# Which roles get USAGE on which schema.
-SCHEMA_USAGE: dict[str, tuple[str, ...]] = {
-    "kernel": (KERNEL_ROLE, MONITOR_ROLE, READONLY_ROLE),
-    "finance": (FINANCE_ROLE, MONITOR_ROLE, READONLY_ROLE),
-    "config": (KERNEL_ROLE, FINANCE_ROLE, CONFIG_ROLE, MONITOR_ROLE, READONLY_ROLE),
-}

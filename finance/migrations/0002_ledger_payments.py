@@ -13,7 +13,18 @@ from django.db import migrations, models
 
 import aibos.db.governance
 import aibos.db.triggers
-import finance.currencies
+
+# Frozen here, never imported from live code (finance.currencies declares the current version;
+# tests/aibos/test_sql_functions.py compares the catalog with it).
+CURRENCY_EXPONENT = (
+    'CREATE OR REPLACE FUNCTION "finance".currency_exponent(code text) RETURNS integer'
+    " LANGUAGE sql IMMUTABLE PARALLEL SAFE"
+    " AS $$ SELECT CASE"
+    " WHEN code IN ('BIF', 'CLP', 'DJF', 'GNF', 'ISK', 'JPY', 'KMF', 'KRW', 'PYG', 'RWF', 'UGX', 'UYI', 'VND', 'VUV', 'XAF', 'XOF', 'XPF') THEN 0"
+    " WHEN code IN ('BHD', 'IQD', 'JOD', 'KWD', 'LYD', 'OMR', 'TND') THEN 3"
+    " WHEN code IN ('CLF', 'UYW') THEN 4"
+    " ELSE 2 END $$"
+)
 
 
 class Migration(migrations.Migration):
@@ -24,7 +35,7 @@ class Migration(migrations.Migration):
     operations = [
         # Used by the posting check: the rounding rule needs each currency's minor units.
         migrations.RunSQL(
-            finance.currencies.exponent_sql_function(),
+            CURRENCY_EXPONENT,
             'DROP FUNCTION "finance".currency_exponent(text)',
         ),
         migrations.CreateModel(

@@ -10,7 +10,119 @@ from django.conf import settings
 from django.db import migrations, models
 
 import aibos.db.governance
-from aibos.db import bootstrap
+
+# Not SQL: the role procedure that also runs after every migrate (kernel.apps).
+from aibos.db.bootstrap import ensure_roles
+
+# Frozen here, never imported from live code: what a migration deploys must not change when the
+# code changes (a change is a new migration; tests/aibos/test_sql_functions.py compares the
+# catalog with the code). touch_row is the version of its time; kernel 0004 replaces it.
+SCHEMAS_SQL = """
+CREATE SCHEMA IF NOT EXISTS kernel;
+REVOKE ALL ON SCHEMA kernel FROM PUBLIC;
+GRANT USAGE ON SCHEMA kernel TO aibos_kernel_role, aibos_monitor_role, aibos_readonly;
+CREATE SCHEMA IF NOT EXISTS finance;
+REVOKE ALL ON SCHEMA finance FROM PUBLIC;
+GRANT USAGE ON SCHEMA finance TO aibos_finance_role, aibos_monitor_role, aibos_readonly;
+CREATE SCHEMA IF NOT EXISTS config;
+REVOKE ALL ON SCHEMA config FROM PUBLIC;
+GRANT USAGE ON SCHEMA config TO aibos_kernel_role, aibos_finance_role, aibos_config_role, aibos_monitor_role, aibos_readonly;
+"""
+
+DROP_SCHEMAS_SQL = """
+DROP SCHEMA IF EXISTS config RESTRICT;
+DROP SCHEMA IF EXISTS finance RESTRICT;
+DROP SCHEMA IF EXISTS kernel RESTRICT;
+"""
+
+# Shared trigger functions. SECURITY DEFINER functions pin search_path so a caller cannot
+# redirect them to objects of its own.
+FUNCTIONS_SQL = r"""
+CREATE OR REPLACE FUNCTION kernel.touch_row() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NEW.id IS DISTINCT FROM OLD.id THEN
+        RAISE EXCEPTION 'id of %.% row % cannot change', TG_TABLE_SCHEMA, TG_TABLE_NAME, OLD.id
+            USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    NEW.created_at := OLD.created_at;  -- set once, on insert
+    NEW.updated_at := clock_timestamp();
+    RETURN NEW;
+END $$;
+
+CREATE OR REPLACE FUNCTION kernel.bump_version() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    NEW.version := OLD.version + 1;
+    RETURN NEW;
+END $$;
+
+CREATE OR REPLACE FUNCTION kernel.refuse_tenant_change() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NEW.tenant_id IS DISTINCT FROM OLD.tenant_id THEN
+        RAISE EXCEPTION 'tenant_id of %.% row % cannot change', TG_TABLE_SCHEMA, TG_TABLE_NAME, OLD.id
+            USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE OR REPLACE FUNCTION kernel.refuse_change() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RAISE EXCEPTION '%.% is append-only: % refused', TG_TABLE_SCHEMA, TG_TABLE_NAME, TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END $$;
+
+-- Writes one kernel.audit_events row per changed row, in the same transaction as the change.
+-- TG_ARGV[0]: the column holding the tenant ('' for global rows); TG_ARGV[1..]: redacted columns.
+CREATE OR REPLACE FUNCTION kernel.audit_capture() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    old_row jsonb;
+    new_row jsonb;
+    row_data jsonb;
+    changed jsonb;
+    i int;
+BEGIN
+    IF TG_OP <> 'INSERT' THEN old_row := to_jsonb(OLD); END IF;
+    IF TG_OP <> 'DELETE' THEN new_row := to_jsonb(NEW); END IF;
+    FOR i IN 1 .. TG_NARGS - 1 LOOP
+        IF old_row ? TG_ARGV[i] THEN old_row := jsonb_set(old_row, ARRAY[TG_ARGV[i]], '"[redacted]"'); END IF;
+        IF new_row ? TG_ARGV[i] THEN new_row := jsonb_set(new_row, ARRAY[TG_ARGV[i]], '"[redacted]"'); END IF;
+    END LOOP;
+    IF TG_OP = 'UPDATE' THEN
+        SELECT jsonb_agg(n.key ORDER BY n.key) INTO changed
+        FROM jsonb_each(new_row) AS n
+        WHERE n.value IS DISTINCT FROM old_row -> n.key;
+    END IF;
+    row_data := COALESCE(new_row, old_row);
+    INSERT INTO kernel.audit_events (
+        tenant_id, occurred_at, schema_name, table_name, row_id, operation,
+        old_values, new_values, changed_fields,
+        actor, actor_user_id, db_role, correlation_id, txid
+    ) VALUES (
+        CASE WHEN TG_ARGV[0] = '' THEN NULL ELSE (row_data ->> TG_ARGV[0])::uuid END,
+        clock_timestamp(), TG_TABLE_SCHEMA, TG_TABLE_NAME, row_data ->> 'id', TG_OP,
+        old_row, new_row, changed,
+        COALESCE(NULLIF(current_setting('app.actor', true), ''), 'db:' || session_user),
+        NULLIF(current_setting('app.user_id', true), '')::uuid,
+        session_user,
+        NULLIF(current_setting('app.correlation_id', true), ''),
+        txid_current()
+    );
+    RETURN NULL;
+END $$;
+REVOKE ALL ON FUNCTION kernel.audit_capture() FROM PUBLIC;
+"""
+
+DROP_FUNCTIONS_SQL = """
+DROP FUNCTION IF EXISTS kernel.audit_capture();
+DROP FUNCTION IF EXISTS kernel.refuse_change();
+DROP FUNCTION IF EXISTS kernel.refuse_tenant_change();
+DROP FUNCTION IF EXISTS kernel.bump_version();
+DROP FUNCTION IF EXISTS kernel.touch_row();
+"""
 
 
 class Migration(migrations.Migration):
@@ -23,9 +135,9 @@ class Migration(migrations.Migration):
     dependencies = []
 
     operations = [
-        migrations.RunPython(bootstrap.ensure_roles, migrations.RunPython.noop),
-        migrations.RunSQL(bootstrap.schemas_sql(), bootstrap.drop_schemas_sql()),
-        migrations.RunSQL(bootstrap.FUNCTIONS_SQL, bootstrap.DROP_FUNCTIONS_SQL),
+        migrations.RunPython(ensure_roles, migrations.RunPython.noop),
+        migrations.RunSQL(SCHEMAS_SQL, DROP_SCHEMAS_SQL),
+        migrations.RunSQL(FUNCTIONS_SQL, DROP_FUNCTIONS_SQL),
         migrations.CreateModel(
             name="User",
             fields=[

@@ -1,12 +1,10 @@
 from django.db import migrations
 
-from aibos.db.roles import KERNEL_ROLE
-
 # Django's own tables live in `public`. At runtime the kernel role only reads content types (the
 # admin resolves models through them). django_admin_log is deliberately not granted: the admin
 # records changes through the database audit trail instead (aibos.admin.GovernedModelAdmin).
-GRANT = f"GRANT SELECT ON public.django_content_type TO {KERNEL_ROLE};"
-REVOKE = f"REVOKE SELECT ON public.django_content_type FROM {KERNEL_ROLE};"
+GRANT = "GRANT SELECT ON public.django_content_type TO aibos_kernel_role;"
+REVOKE = "REVOKE SELECT ON public.django_content_type FROM aibos_kernel_role;"
 
 
 class Migration(migrations.Migration):

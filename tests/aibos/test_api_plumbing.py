@@ -163,6 +163,28 @@ def test_a_server_fault_is_a_json_500_with_only_a_correlation_id(
     assert "SELECT" not in response.content.decode() and "secret" not in response.content.decode()
 
 
+def test_switching_tenant_inside_a_request_is_a_403_naming_no_tenant(
+    cell: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not a 401 'Authentication required': the caller is authenticated, for its own tenant."""
+    from aibos.api import TENANT_SWITCH_REFUSED
+    from aibos.tenancy import tenant_context
+    from finance import selectors
+
+    other = uuid.uuid4()
+
+    def switch(**kwargs: object) -> None:
+        with tenant_context(other):
+            pass
+
+    monkeypatch.setattr(selectors, "payments", switch)
+    response = cell.get("payments/")
+    assert response.status_code == 403
+    body = response.json()
+    assert (body["detail"], body["code"]) == (TENANT_SWITCH_REFUSED, "tenant_switch_refused")
+    assert str(other) not in response.content.decode()
+
+
 def test_outside_the_api_nothing_changes(client: Client) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/api/v1/docs/")["Content-Type"].startswith("text/html")

@@ -8,7 +8,13 @@ import pytest
 from django.db import IntegrityError, ProgrammingError, connections, transaction
 from psycopg import errors as pg
 
-from aibos.tenancy import TenantContextMissing, tenant_context
+from aibos.tenancy import (
+    NESTED_OTHER_TENANT,
+    TenantContextMissing,
+    TenantSwitchRefused,
+    current_context,
+    tenant_context,
+)
 from finance.models import Company
 from finance.services import company_create
 from kernel import services
@@ -228,6 +234,21 @@ def test_tenant_context_rejects_a_malformed_tenant_id() -> None:
 
 
 def test_nested_context_cannot_switch_tenant(tenant_a: Tenant, tenant_b: Tenant) -> None:
-    with tenant_context(tenant_a.id), pytest.raises(TenantContextMissing):
+    with tenant_context(tenant_a.id), pytest.raises(TenantSwitchRefused) as exc:
         with tenant_context(tenant_b.id):
             pass
+    # Its own error: the caller has a context (it is not "missing"), it asked for another tenant.
+    assert not isinstance(exc.value, TenantContextMissing)
+    assert str(exc.value) == NESTED_OTHER_TENANT.format(active=tenant_a.id, requested=tenant_b.id)
+
+
+def test_a_refused_switch_leaves_the_outer_context_in_place(
+    tenant_a: Tenant, tenant_b: Tenant
+) -> None:
+    with tenant_context(tenant_a.id) as outer:
+        with pytest.raises(TenantSwitchRefused), tenant_context(tenant_b.id):
+            pass
+        assert current_context() == outer
+        with connections["kernel"].cursor() as cur:
+            cur.execute("SELECT current_setting('app.tenant_id', true)")
+            assert cur.fetchone()[0] == str(tenant_a.id)
