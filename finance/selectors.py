@@ -11,7 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connections
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from finance.models import (
     Account,
@@ -21,6 +22,7 @@ from finance.models import (
     Company,
     FxRate,
     JournalEntry,
+    JournalLine,
     Payment,
 )
 
@@ -59,7 +61,21 @@ def journal_entries(
         qs = qs.filter(company_id=company_id)
     if status:
         qs = qs.filter(status=status)
-    return qs.annotate(line_count=Count("lines"))
+    # A correlated subquery, not Count("lines"): a join + GROUP BY aggregates every entry of the
+    # tenant before the first page can be cut; the subquery runs only for the rows the page
+    # emits (the list is read in index order, so nothing is sorted), each an index-only probe.
+    return qs.annotate(line_count=_line_count())
+
+
+def _line_count() -> Coalesce:
+    lines = (
+        JournalLine.objects.filter(tenant_id=OuterRef("tenant_id"), entry_id=OuterRef("pk"))
+        .order_by()
+        .values("entry_id")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return Coalesce(Subquery(lines, output_field=IntegerField()), 0)
 
 
 def journal_entry_get(*, tenant_id: uuid.UUID, entry_id: Any) -> JournalEntry | None:
