@@ -397,6 +397,10 @@ class AuditEvent(models.Model):
             models.Index(
                 fields=["tenant_id", "table_name", "row_id"], name="kernel_auditevent_row_idx"
             ),
+            # The admin's log filtered by table, newest first.
+            models.Index(
+                fields=["tenant_id", "table_name", "-id"], name="kernel_auditevent_table_idx"
+            ),
         ]
         constraints = [
             TableGovernance(
