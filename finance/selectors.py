@@ -11,8 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connections
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery
 
 from finance.models import (
     Account,
@@ -67,15 +66,18 @@ def journal_entries(
     return qs.annotate(line_count=_line_count())
 
 
-def _line_count() -> Coalesce:
-    lines = (
-        JournalLine.objects.filter(tenant_id=OuterRef("tenant_id"), entry_id=OuterRef("pk"))
-        .order_by()
-        .values("entry_id")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
-    return Coalesce(Subquery(lines, output_field=IntegerField()), 0)
+class _Count(Subquery):
+    """``(SELECT count(*) FROM (<subquery>))``: a plain aggregate, no GROUP BY, 0 when empty."""
+
+    template = "(SELECT count(*) FROM (%(subquery)s) _rows)"
+    output_field = IntegerField()
+
+
+def _line_count() -> _Count:
+    lines = JournalLine.objects.filter(
+        tenant_id=OuterRef("tenant_id"), entry_id=OuterRef("pk")
+    ).values("entry_id")
+    return _Count(lines.order_by())
 
 
 def journal_entry_get(*, tenant_id: uuid.UUID, entry_id: Any) -> JournalEntry | None:
