@@ -149,10 +149,9 @@ class EstimatedCountPaginator(Paginator):
     """The admin's paginator without ``COUNT(*)`` over a large list: rows are counted only up
     to ``EXACT_UP_TO`` (``COUNT`` over a ``LIMIT``: bounded work on an index); past that the
     count is the planner's estimate (a plan, not a scan) or ``EXACT_UP_TO + 1``, whichever is
-    larger. The estimate is low under RLS (the policy's predicate is costed as a second,
-    independent tenant filter), so the last pages of a large list may not be linked; a page
-    itself costs its rows (``LIMIT``/``OFFSET`` on an index in list order). Pair with
-    ``show_full_result_count = False``."""
+    larger. An estimate can be low (stale statistics, the RLS check costed as a filter), so the
+    last pages of a large list may not be linked; a page itself costs its rows (``LIMIT`` /
+    ``OFFSET`` on an index in list order). Pair with ``show_full_result_count = False``."""
 
     EXACT_UP_TO = 1_000
 
