@@ -522,7 +522,9 @@ def main() -> None:
         for name, path in cases:
             print(_summary(name, _time(lambda p=path: over_http(p), READS)), flush=True)
         walk, last = _walk(over_http, "/api/v1/journals/?limit=50", 200)
-        print(_summary("journals, pages 1-200 via next", walk) + f" last page: {last * 1000:.1f} ms")
+        print(
+            _summary("journals, pages 1-200 via next", walk) + f" last page: {last * 1000:.1f} ms"
+        )
     finally:
         server.terminate()
         server.wait(timeout=30)
