@@ -107,10 +107,21 @@ class BankAccountAdmin(ReadOnlyModelAdmin):
     readonly_fields = ("masked_number",)
 
 
+class LargeListAdmin(ReadOnlyModelAdmin):
+    """A changelist over a table that grows with the business: no COUNT over the tenant's rows
+    (an estimate above a few thousand), ordered by a tenant-leading index so a page is one
+    index range, related rows joined."""
+
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+
+
 @admin.register(FxRate)
-class FxRateAdmin(ReadOnlyModelAdmin):
+class FxRateAdmin(LargeListAdmin):
     list_display = ("base", "quote", "rate", "valid_from", "valid_to", "source")
-    list_filter = ("base", "quote")
+    # No filter over the rates' own values (a DISTINCT over every rate of the tenant per page).
+    search_fields = ("=base", "=quote")
+    ordering = ("-created_at", "-id")
 
 
 class JournalLineInline(ReadOnlyInline):
@@ -125,15 +136,6 @@ class JournalLineInline(ReadOnlyInline):
         "fx_rate_value",
         "memo",
     )
-
-
-class LargeListAdmin(ReadOnlyModelAdmin):
-    """A changelist over a table that grows with the business: no COUNT over the tenant's rows
-    (an estimate above a few thousand), ordered by a tenant-leading index so a page is one
-    index range, related rows joined."""
-
-    paginator = EstimatedCountPaginator
-    show_full_result_count = False
 
 
 @admin.register(JournalEntry)
@@ -219,10 +221,14 @@ class ApprovalMatrixAdmin(ReadOnlyModelAdmin):
 
 
 @admin.register(IntercompanySettlement)
-class IntercompanySettlementAdmin(ReadOnlyModelAdmin):
+class IntercompanySettlementAdmin(LargeListAdmin):
     list_display = ("created_at", "from_company", "to_company", "amount", "currency", "status")
+    list_select_related = ("from_company", "to_company")
+    ordering = ("-created_at", "-id")
 
 
 @admin.register(DocumentMetadata)
-class DocumentMetadataAdmin(ReadOnlyModelAdmin):
+class DocumentMetadataAdmin(LargeListAdmin):
     list_display = ("filename", "company", "mime_type", "size_bytes", "provider", "created_at")
+    list_select_related = ("company",)
+    ordering = ("-id",)  # the tenant key

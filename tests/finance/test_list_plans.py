@@ -290,6 +290,7 @@ def operator(big: Tenant) -> Client:
             "finance_journalline_tenant_key",
         ),
         ("finance/payment/", "finance", "payments", "finance_payment_recent_idx"),
+        ("finance/fxrate/", "finance", "fx_rates", "finance_fxrate_list_idx"),
         # Newest first: the tenant key, or (while this tenant writes a large share of the
         # log, as here) the log's own key backwards, filtered: both stop after the page.
         (
@@ -305,7 +306,7 @@ def operator(big: Tenant) -> Client:
             "kernel_auditevent_table_idx",
         ),
     ],
-    ids=["entries", "entries-posted", "lines", "payments", "audit", "audit-table"],
+    ids=["entries", "entries-posted", "lines", "payments", "fx-rates", "audit", "audit-table"],
 )
 def test_admin_changelist_reads_one_page_and_counts_nothing(
     big: Tenant, operator: Client, path: str, alias: str, table: str, index: str | tuple[str, ...]
