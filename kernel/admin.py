@@ -128,9 +128,8 @@ class AuditEventAdmin(ReadOnlyModelAdmin):
         "row_id",
         "actor",
     )
-    # Newest first on the tenant key (kernel_auditevent_tenant_idx), or per table on
-    # kernel_auditevent_table_idx; no COUNT over the log.
-    ordering = ("-id",)
+    # Newest first on kernel_auditevent_recent_idx (or _table_idx when filtered); no COUNT.
+    ordering = ("-occurred_at", "-id")
     list_filter = (AuditedTableFilter,)
     # Ids are matched exactly (an index probe per table), not as substrings of every row.
     search_fields = ("=row_id", "=correlation_id")

@@ -291,14 +291,7 @@ def operator(big: Tenant) -> Client:
         ),
         ("finance/payment/", "finance", "payments", "finance_payment_recent_idx"),
         ("finance/fxrate/", "finance", "fx_rates", "finance_fxrate_list_idx"),
-        # Newest first: the tenant key, or (while this tenant writes a large share of the
-        # log, as here) the log's own key backwards, filtered: both stop after the page.
-        (
-            "kernel/auditevent/",
-            "kernel",
-            "audit_events",
-            ("kernel_auditevent_tenant_idx", "audit_events_pkey"),
-        ),
+        ("kernel/auditevent/", "kernel", "audit_events", "kernel_auditevent_recent_idx"),
         (
             "kernel/auditevent/?table=finance.payments",
             "kernel",
