@@ -2,8 +2,8 @@
 
 Loads BENCH_ENTRIES journal entries (default 10,000,000) across three tenants (50 % / 30 % /
 20 %), each entry with two balanced lines, plus BENCH_PAYMENTS payments (default a tenth of the
-entries) and one audit event per inserted entry and payment, into the database DATABASE_URL
-names. The load runs as the owner with triggers skipped (``session_replication_role =
+entries) and one audit event per inserted entry and payment, into the `<name>_bench` database
+next to the one DATABASE_URL names (or BENCH_DATABASE; a second run reuses the data). The load runs as the owner with triggers skipped (``session_replication_role =
 replica``) and reproduces what the guards would have written: 90 % of entries POSTED with
 gap-free posting numbers per company, ``posted_at``/``posted_by`` set, the counters in
 ``posting_sequences``, and ``account_balances`` equal to the posted lines (checked afterwards
@@ -17,7 +17,7 @@ with ``ledger_reconcile``'s query). Then, for the largest tenant:
   127.0.0.1:BENCH_PORT, one keep-alive client;
 - the plans: EXPLAIN (ANALYZE, BUFFERS) of every query the first page of each list runs.
 
-Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/aibos_lists .venv/bin/python bench/list_scale.py
+Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/aibos .venv/bin/python bench/list_scale.py
 The loader functions are also what tests/finance/test_list_plans.py uses to build its tenant.
 """
 
@@ -247,13 +247,21 @@ def _summary(name: str, xs: list[float]) -> str:
 
 def _setup() -> dict[str, Any]:
     """Tenants (with an admin user and a Cell credential) and the loaded ledger; idempotent."""
+    from django.conf import settings
     from django.core.management import call_command
     from django.db import connections
 
     from aibos.tenancy import tenant_context
+    from bench.rls_overhead import _ensure_database, _use_bench_database
     from kernel import services
     from kernel.models import Canon, Tenant, User
 
+    if os.environ.get("BENCH_DATABASE"):
+        for alias in settings.DATABASES:
+            settings.DATABASES[alias]["NAME"] = os.environ["BENCH_DATABASE"]
+    else:
+        _use_bench_database()
+    _ensure_database(settings.DATABASES["default"]["NAME"])
     call_command("migrate", verbosity=0)
     out: dict[str, Any] = {}
     for slug, share in SHARES:
