@@ -3,8 +3,9 @@
 Loads BENCH_ENTRIES journal entries (default 10,000,000) across three tenants (50 % / 30 % /
 20 %), each entry with two balanced lines, plus BENCH_PAYMENTS payments (default a tenth of the
 entries) and one audit event per inserted entry and payment, into the `<name>_bench` database
-next to the one DATABASE_URL names (or BENCH_DATABASE; a second run reuses the data). The load runs as the owner with triggers skipped (``session_replication_role =
-replica``) and reproduces what the guards would have written: 90 % of entries POSTED with
+next to the one DATABASE_URL names (or BENCH_DATABASE; a second run reuses the data). The
+load runs as the owner with triggers skipped (``session_replication_role = replica``) and
+reproduces what the guards would have written: 90 % of entries POSTED with
 gap-free posting numbers per company, ``posted_at``/``posted_by`` set, the counters in
 ``posting_sequences``, and ``account_balances`` equal to the posted lines (checked afterwards
 with ``ledger_reconcile``'s query). Then, for the largest tenant:
@@ -35,6 +36,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -494,7 +496,16 @@ def main() -> None:
 
     print("\n## over HTTP (gunicorn, one keep-alive client; ms)\n")
     root = Path(__file__).resolve().parent.parent
-    env = {**os.environ, "DJANGO_DEBUG": "0"}
+    from django.conf import settings
+
+    # The server reads DATABASE_URL itself: point it at the database measured here.
+    url = urlsplit(os.environ["DATABASE_URL"])
+    name = settings.DATABASES["default"]["NAME"]
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": "0",
+        "DATABASE_URL": urlunsplit(url._replace(path=f"/{name}")),
+    }
     server = subprocess.Popen(
         [
             str(root / ".venv/bin/gunicorn"),
