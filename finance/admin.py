@@ -17,6 +17,7 @@ from django.http import HttpRequest
 
 from aibos.admin import GovernedModelAdmin, ReadOnlyInline, ReadOnlyModelAdmin
 from aibos.errors import ApplicationError
+from aibos.pagination import EstimatedCountPaginator
 from aibos.tenancy import require_context
 from finance import services
 from finance.models import (
@@ -106,10 +107,21 @@ class BankAccountAdmin(ReadOnlyModelAdmin):
     readonly_fields = ("masked_number",)
 
 
+class LargeListAdmin(ReadOnlyModelAdmin):
+    """A changelist over a table that grows with the business: no COUNT over the tenant's rows
+    (an estimate above a few thousand), ordered by a tenant-leading index so a page is one
+    index range, related rows joined."""
+
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+
+
 @admin.register(FxRate)
-class FxRateAdmin(ReadOnlyModelAdmin):
+class FxRateAdmin(LargeListAdmin):
     list_display = ("base", "quote", "rate", "valid_from", "valid_to", "source")
-    list_filter = ("base", "quote")
+    # No filter over the rates' own values (a DISTINCT over every rate of the tenant per page).
+    search_fields = ("=base", "=quote")
+    ordering = ("-created_at", "-id")
 
 
 class JournalLineInline(ReadOnlyInline):
@@ -127,12 +139,22 @@ class JournalLineInline(ReadOnlyInline):
 
 
 @admin.register(JournalEntry)
-class JournalEntryAdmin(ReadOnlyModelAdmin):
+class JournalEntryAdmin(LargeListAdmin):
     list_display = ("entry_date", "posting_seq", "reference", "company", "status", "posted_by")
     list_filter = ("status", "company")
     search_fields = ("reference", "memo")
     list_select_related = ("company",)
+    # finance_entry_recent_idx (or the status / company ones when filtered).
+    ordering = ("-created_at", "-id")
     inlines = [JournalLineInline]
+
+
+@admin.register(JournalLine)
+class JournalLineAdmin(LargeListAdmin):
+    list_display = ("entry", "line_no", "account", "debit", "credit", "currency", "txn_amount")
+    list_select_related = ("entry", "account")
+    # The tenant key (tenant_id, id): the largest table gets no extra index for its admin list.
+    ordering = ("-id",)
 
 
 class PaymentApprovalInline(ReadOnlyInline):
@@ -149,7 +171,7 @@ class PaymentApprovalInline(ReadOnlyInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyModelAdmin):
+class PaymentAdmin(LargeListAdmin):
     list_display = (
         "created_at",
         "company",
@@ -159,9 +181,11 @@ class PaymentAdmin(ReadOnlyModelAdmin):
         "status",
         "required_approvals",
     )
-    list_filter = ("status", "payment_type", "company")
+    # Only index-backed filters: a rare value must not mean walking the tenant's payments.
+    list_filter = ("status", "company")
     search_fields = ("beneficiary_name", "reference")
     list_select_related = ("company",)
+    ordering = ("-created_at", "-id")
     exclude = ("beneficiary_account", "request_payload")
     inlines = [PaymentApprovalInline]
 
@@ -197,10 +221,14 @@ class ApprovalMatrixAdmin(ReadOnlyModelAdmin):
 
 
 @admin.register(IntercompanySettlement)
-class IntercompanySettlementAdmin(ReadOnlyModelAdmin):
+class IntercompanySettlementAdmin(LargeListAdmin):
     list_display = ("created_at", "from_company", "to_company", "amount", "currency", "status")
+    list_select_related = ("from_company", "to_company")
+    ordering = ("-created_at", "-id")
 
 
 @admin.register(DocumentMetadata)
-class DocumentMetadataAdmin(ReadOnlyModelAdmin):
+class DocumentMetadataAdmin(LargeListAdmin):
     list_display = ("filename", "company", "mime_type", "size_bytes", "provider", "created_at")
+    list_select_related = ("company",)
+    ordering = ("-id",)  # the tenant key

@@ -48,6 +48,10 @@ class Company(TenantScopedModel, VersionedMixin, SoftDeleteMixin):
             ),
             TableGovernance(name="finance_company", grants=FINANCE_GRANTS, versioned=True),
         ]
+        # The list's key order (code, id): each page is one index range, nothing sorted.
+        indexes = [
+            models.Index(fields=["tenant_id", "code", "id"], name="finance_company_list_idx"),
+        ]
         triggers = [
             GuardTrigger(
                 name="finance_company_lock_dates",
@@ -104,6 +108,11 @@ class Account(TenantScopedModel, VersionedMixin):
         ]
         indexes = [
             models.Index(fields=["tenant_id", "parent"], name="finance_account_parent_idx"),
+            # The list's key order (code, id), for the whole chart and for one company's.
+            models.Index(fields=["tenant_id", "code", "id"], name="finance_account_list_idx"),
+            models.Index(
+                fields=["tenant_id", "company", "code", "id"], name="finance_account_co_list_idx"
+            ),
         ]
         triggers = [
             GuardTrigger(
@@ -201,6 +210,9 @@ class BankAccount(TenantScopedModel, VersionedMixin):
             models.Index(
                 fields=["tenant_id", "ledger_account"], name="finance_bankaccount_ledger_idx"
             ),
+            models.Index(
+                fields=["tenant_id", "-created_at", "-id"], name="finance_bankaccount_list_idx"
+            ),
         ]
         triggers = [
             GuardTrigger(
@@ -258,6 +270,9 @@ class FxRate(TenantScopedModel):
         indexes = [
             models.Index(
                 fields=["tenant_id", "base", "quote", "valid_from"], name="finance_fxrate_pair_idx"
+            ),
+            models.Index(
+                fields=["tenant_id", "-created_at", "-id"], name="finance_fxrate_list_idx"
             ),
         ]
         triggers = [

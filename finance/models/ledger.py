@@ -101,6 +101,16 @@ class JournalEntry(TenantScopedModel):
             models.Index(
                 fields=["tenant_id", "-created_at", "-id"], name="finance_entry_recent_idx"
             ),
+            # The list filtered by status (alone or with a company) reads in list order too:
+            # a rare status must not mean walking the whole tenant to fill a page.
+            models.Index(
+                fields=["tenant_id", "status", "-created_at", "-id"],
+                name="finance_entry_status_idx",
+            ),
+            models.Index(
+                fields=["tenant_id", "company", "status", "-created_at", "-id"],
+                name="finance_entry_co_status_idx",
+            ),
         ]
         triggers = [
             GuardTrigger(

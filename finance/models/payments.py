@@ -87,6 +87,11 @@ class ApprovalMatrix(TenantScopedModel):
             ),
             TableGovernance(name="finance_approvalmatrix", grants=FINANCE_GRANTS),
         ]
+        indexes = [
+            models.Index(
+                fields=["tenant_id", "-created_at", "-id"], name="finance_matrix_list_idx"
+            ),
+        ]
         triggers = [
             GuardTrigger(
                 name="finance_approvalmatrix_guard",
@@ -296,7 +301,15 @@ class Payment(TenantScopedModel, VersionedMixin):
             models.Index(
                 fields=["tenant_id", "-created_at", "-id"], name="finance_payment_recent_idx"
             ),
-            models.Index(fields=["tenant_id", "status"], name="finance_payment_status_idx"),
+            # Status lists in list order (this also serves every lookup by status alone).
+            models.Index(
+                fields=["tenant_id", "status", "-created_at", "-id"],
+                name="finance_payment_st_list_idx",
+            ),
+            models.Index(
+                fields=["tenant_id", "company", "status", "-created_at", "-id"],
+                name="finance_payment_co_st_idx",
+            ),
         ]
         triggers = [
             GuardTrigger(

@@ -394,6 +394,15 @@ def test_keyset_pages_cover_everything_once(cell: Api, books: SimpleNamespace) -
     assert cell.get("journals/", limit="x").status_code == 400
 
 
+def test_journal_list_counts_each_entrys_lines(cell: Api, books: SimpleNamespace) -> None:
+    posted = post_simple(books.us)
+    draft = cell.post(
+        "journals/", {**journal_body(books), "lines": [], "post": False}, key="lc-1"
+    ).json()
+    rows = {row["id"]: row["line_count"] for row in cell.get("journals/").json()["results"]}
+    assert rows == {str(posted.pk): 2, draft["id"]: 0}
+
+
 @pytest.mark.parametrize("path", ["journals/", "payments/", "accounts/", "approval-matrices/"])
 def test_list_query_count_does_not_grow_with_rows(
     cell: Api, books: SimpleNamespace, path: str
