@@ -6,7 +6,13 @@ Three paths in the same run, against the `<name>_bench` database:
             triggers, no audit, no balance upkeep): the limit.
 - governed: the same SQL as aibos_finance_role on the real tables, then UPDATE ... POSTED:
             RLS, guard triggers (balance check, numbering, balances), audit rows.
+- call:     the service's shape in plain psycopg: tenant variables and
+            finance.journal_entry_create(...) in one query, then COMMIT (every protection).
 - service:  finance.services.journal_create_draft(post=True) through Django, every protection.
+- floor:    the framework floor: the service's unit of work (tenant context, transaction,
+            variables) around one `SELECT 1`: what Django costs before any posting work.
+
+HTTP (POST /api/v1/journals/) is not measured here yet.
 
 With 1 and 4 clients (processes). With 4, each client posts to its own company (numbering is
 per company, so one company serialises its postings) and, for the service path, also all four to

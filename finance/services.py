@@ -298,11 +298,10 @@ def _posting_context(
 ) -> tuple[str, dict[Any, tuple[Any, str]]]:
     """The company's base currency and (company, currency) of each account, in one query."""
     with connections[ALIAS].cursor() as cur:
+        # A function (migration 0006): its plan is cached per connection.
         cur.execute(
-            'SELECT c.base_currency, a.id, a.company_id, a.currency FROM "finance"."companies" c '
-            'LEFT JOIN "finance"."accounts" a ON a.tenant_id = c.tenant_id AND a.id = ANY(%s) '
-            "WHERE c.tenant_id = %s AND c.id = %s",
-            [list(account_ids), tenant_id, company_id],
+            'SELECT * FROM "finance".posting_context(%s, %s, %s::uuid[])',
+            [tenant_id, company_id, list(account_ids)],
         )
         rows = cur.fetchall()
     if not rows:

@@ -1,5 +1,7 @@
 """One round trip per journal entry: ``finance.journal_entry_create(...)`` inserts the entry and
-its lines and, when asked, posts it, in one call from the service.
+its lines and, when asked, posts it, in one call from the service; ``finance.posting_context``
+is the service's read of the company and accounts before it, as a function so that its plan is
+cached per connection (planning the ad hoc join under two RLS policies cost more than running it).
 
 SECURITY INVOKER: it runs as the caller (``aibos_finance_role``) and every protection applies
 to its statements exactly as to raw SQL — RLS, composite keys, the entry and line guards, the
@@ -57,6 +59,25 @@ GRANT EXECUTE ON FUNCTION "finance".journal_entry_create(uuid, uuid, uuid, date,
     text, text, jsonb, jsonb, boolean) TO aibos_finance_role;
 """
 
+CREATE_CONTEXT = """
+CREATE FUNCTION "finance".posting_context(p_tenant_id uuid, p_company_id uuid, p_account_ids uuid[])
+RETURNS TABLE (base_currency text, account_id uuid, account_company_id uuid, account_currency text)
+LANGUAGE plpgsql STABLE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN QUERY
+    SELECT c.base_currency::text, a.id, a.company_id, a.currency::text
+      FROM "finance"."companies" c
+      LEFT JOIN "finance"."accounts" a ON a.tenant_id = c.tenant_id AND a.id = ANY (p_account_ids)
+     WHERE c.tenant_id = p_tenant_id AND c.id = p_company_id;
+END;
+$$;
+REVOKE ALL ON FUNCTION "finance".posting_context(uuid, uuid, uuid[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION "finance".posting_context(uuid, uuid, uuid[]) TO aibos_finance_role;
+"""
+
+DROP_CONTEXT = 'DROP FUNCTION "finance".posting_context(uuid, uuid, uuid[]);'
+
 DROP = """
 DROP FUNCTION "finance".journal_entry_create(uuid, uuid, uuid, date, text, text, text, text,
     text, jsonb, jsonb, boolean);
@@ -68,4 +89,7 @@ class Migration(migrations.Migration):
         ("finance", "0005_transaction_clock"),
     ]
 
-    operations = [migrations.RunSQL(CREATE, DROP)]
+    operations = [
+        migrations.RunSQL(CREATE, DROP),
+        migrations.RunSQL(CREATE_CONTEXT, DROP_CONTEXT),
+    ]

@@ -56,6 +56,7 @@ def test_a_new_posted_entry_costs_two_statements(committed: None, books: SimpleN
     sent = [q["sql"] for q in queries.captured_queries if q["sql"] not in ("BEGIN", "COMMIT")]
     assert len(sent) == 2, sent
     assert sent[0].startswith("SELECT set_config('app.tenant_id'")
+    assert "posting_context" in sent[0]
     assert "journal_entry_create" in sent[1]
 
 
