@@ -123,6 +123,11 @@ def _replay(existing: Any, key: str, digest: str, payload: dict[str, Any]) -> An
     )
 
 
+def _is_idempotency_race(exc: DatabaseError) -> bool:
+    rule = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", "") or ""
+    return rule.endswith("_idempotency_unique")
+
+
 def _create_once(model: Any, tenant_id: uuid.UUID, key: str, build: Any) -> tuple[Any, bool]:
     """Insert through ``build()`` unless ``key`` exists. Concurrent twins block on the unique key;
     the loser's savepoint rolls back and it returns the winner's row."""
@@ -133,8 +138,7 @@ def _create_once(model: Any, tenant_id: uuid.UUID, key: str, build: Any) -> tupl
         with db_transaction.atomic(using=ALIAS):
             return build(), True
     except IntegrityError as exc:
-        rule = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", "")
-        if not rule or not rule.endswith("_idempotency_unique"):
+        if not _is_idempotency_race(exc):
             raise
     return model.objects.get(tenant_id=tenant_id, idempotency_key=key), False
 
@@ -482,6 +486,8 @@ def journal_create_draft(
         try:
             _create_entry(entry, rows, post=post)
         except (IntegrityError, InternalError, DataError) as exc:
+            if _is_idempotency_race(exc):
+                raise  # a concurrent twin won: _create_once returns its entry
             raise _refused_unsaved(exc, entry.id) from exc
         return entry
 
