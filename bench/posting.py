@@ -350,7 +350,6 @@ def main() -> None:
                 )
     med = {k: statistics.median(v) for k, v in results.items()}
     print(f"2-line entries, one transaction each ({ENTRIES} per measurement, median of {ROUNDS})")
-    print(f"{'path':<34}{'1 client':>12}{'4 clients':>12}")
     print(f"{'path':<44}{'1 client':>12}{'4 clients':>12}{'ratio 1':>9}{'ratio 4':>9}")
     for path, label in LABELS.items():
         r1, r4 = med[(path, 1)], med[(path, 4)]

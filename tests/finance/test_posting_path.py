@@ -60,11 +60,13 @@ def test_a_new_posted_entry_costs_two_statements(committed: None, books: SimpleN
     assert "journal_entry_create" in sent[1]
 
 
-def test_the_posting_function_runs_with_the_callers_rights() -> None:
+@pytest.mark.parametrize("function", ["journal_entry_create", "posting_context"])
+def test_the_posting_function_runs_with_the_callers_rights(function: str) -> None:
     rows = fetchall(
         "default",
         "SELECT p.prosecdef, pg_get_userbyid(p.proowner), p.proacl::text[] FROM pg_proc p "
-        "WHERE p.oid = 'finance.journal_entry_create'::regproc",
+        "WHERE p.oid = %s::regproc",
+        [f"finance.{function}"],
     )
     ((definer, owner, acl),) = rows
     assert definer is False
