@@ -101,7 +101,11 @@ def _combined(cursor: Any, values: dict[str, str], sql: str, params: Any) -> str
     values are quoted by psycopg, never formatted into SQL by hand.
     """
     raw = getattr(cursor, "cursor", None)
-    if not isinstance(raw, psycopg.ClientCursor) or isinstance(raw, psycopg.ServerCursor):
+    if (
+        not isinstance(sql, str)
+        or not isinstance(raw, psycopg.ClientCursor)
+        or isinstance(raw, psycopg.ServerCursor)
+    ):
         return None
     conn = raw.connection
     prefix = (
