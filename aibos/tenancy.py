@@ -22,7 +22,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from django.db import connections, transaction
+from psycopg import sql as pgsql
 
 from aibos.db.roles import RUNTIME_ALIASES
 
@@ -95,9 +97,40 @@ def _apply(cursor: Any, values: dict[str, str], *, keep_previous: bool) -> dict[
     return previous
 
 
+def _combined(cursor: Any, values: dict[str, str], sql: str, params: Any) -> str | None:
+    """``sql`` prefixed with the ``set_config`` statement, for one round trip; None when the
+    cursor cannot run two statements in one call.
+
+    Only a client-side binding cursor (Django's default with psycopg 3) sends its query through
+    the simple protocol, where two statements may share one message and one implicit
+    transaction block; a server-side binding or named cursor keeps the separate statement. The
+    values are quoted by psycopg, never formatted into SQL by hand.
+    """
+    raw = getattr(cursor, "cursor", None)
+    if (
+        not isinstance(sql, str)
+        or not isinstance(raw, psycopg.ClientCursor)
+        or isinstance(raw, psycopg.ServerCursor)
+    ):
+        return None
+    conn = raw.connection
+    prefix = (
+        "SELECT "
+        + ", ".join(
+            f"set_config('{g}', {pgsql.Literal(values[g]).as_string(conn)}, true)" for g in _GUCS
+        )
+        + "; "
+    )
+    # With parameters psycopg formats the whole string: a '%' in a value must not be read as a
+    # placeholder. Without, the string is sent as it is.
+    return (prefix if params is None else prefix.replace("%", "%%")) + sql
+
+
 class _SetBeforeFirstStatement:
     """An execute wrapper that sets the variables right before the first statement the
-    connection runs inside the context.
+    connection runs inside the context — in the same round trip as that statement when the
+    cursor allows it (``SELECT set_config(...); <statement>`` as one simple-protocol query; the
+    cursor is then moved on to the statement's own result), otherwise as one statement before it.
 
     An alias the unit of work never touches costs nothing: no statement, and behind PgBouncer no
     server connection held for the transaction. Django issues SAVEPOINT through the same
@@ -120,6 +153,15 @@ class _SetBeforeFirstStatement:
     ) -> Any:
         if self.previous is None:
             self.previous = {}  # first, so the statements below pass straight through
+            combined = (
+                None
+                if self.keep_previous or many
+                else _combined(context["cursor"], self.values, sql, params)
+            )
+            if combined is not None:
+                result = execute(combined, params, many, context)
+                context["cursor"].nextset()  # past set_config's row, to the statement's result
+                return result
             self.previous = _apply(context["cursor"], self.values, keep_previous=self.keep_previous)
         return execute(sql, params, many, context)
 

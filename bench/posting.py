@@ -6,7 +6,13 @@ Three paths in the same run, against the `<name>_bench` database:
             triggers, no audit, no balance upkeep): the limit.
 - governed: the same SQL as aibos_finance_role on the real tables, then UPDATE ... POSTED:
             RLS, guard triggers (balance check, numbering, balances), audit rows.
+- call:     the service's shape in plain psycopg: tenant variables and
+            finance.journal_entry_create(...) in one query, then COMMIT (every protection).
 - service:  finance.services.journal_create_draft(post=True) through Django, every protection.
+- floor:    the framework floor: the service's unit of work (tenant context, transaction,
+            variables) around one `SELECT 1`: what Django costs before any posting work.
+
+HTTP (POST /api/v1/journals/) is not measured here yet.
 
 With 1 and 4 clients (processes). With 4, each client posts to its own company (numbering is
 per company, so one company serialises its postings) and, for the service path, also all four to
@@ -33,6 +39,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "aibos.settings")
 os.environ["DJANGO_DEBUG"] = "0"
 os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only")
+# No connection pool: the clients are forked processes, and a pool's connections and worker
+# threads do not survive a fork (a child would share the parent's sockets and hang).
+os.environ.setdefault("AIBOS_DB_POOL_SIZE", "0")
 
 import django
 
@@ -62,6 +71,12 @@ LINES_SQL = (
     "(%s, %s, %s, %s, 0, 'USD', %s, 1, '', 1), (%s, %s, %s, 0, %s, 'USD', %s, 1, '', 2)"
 )
 POST_SQL = "UPDATE finance.journal_entries SET status = 'POSTED' WHERE id = %s"
+# The service's own shape in plain psycopg: variables with the first statement, one call.
+CALL_SQL = (
+    "SELECT set_config('app.tenant_id', %s, true), set_config('app.actor', %s, true); "
+    'SELECT * FROM "finance".journal_entry_create('
+    "%s, %s, %s, %s, 'bench', '', 'bench', NULL, '', NULL, %s::jsonb, true)"
+)
 
 
 def _setup_django() -> None:
@@ -151,6 +166,71 @@ def _sql_client(alias: str, schema: str, post: bool, book: dict[str, Any], n: in
         return time.perf_counter() - started
 
 
+def _call_client(book: dict[str, Any], n: int) -> float:
+    """Governed SQL in the service's shape: one simple-protocol query per entry (variables +
+    ``journal_entry_create``), then COMMIT."""
+    import json
+
+    import psycopg
+
+    with _connect("finance") as conn:
+        cur = psycopg.ClientCursor(conn)
+        started = time.perf_counter()
+        for i in range(n):
+            amount = str(Decimal(i % 997 + 1))
+            lines = json.dumps(
+                [
+                    {
+                        "id": str(uuid.uuid4()),
+                        "line_no": 1,
+                        "account_id": str(book["debit"]),
+                        "debit": amount,
+                        "credit": "0",
+                        "currency": "USD",
+                        "txn_amount": amount,
+                        "fx_rate_id": None,
+                        "fx_rate": "1",
+                        "memo": "",
+                    },
+                    {
+                        "id": str(uuid.uuid4()),
+                        "line_no": 2,
+                        "account_id": str(book["credit"]),
+                        "debit": "0",
+                        "credit": amount,
+                        "currency": "USD",
+                        "txn_amount": amount,
+                        "fx_rate_id": None,
+                        "fx_rate": "1",
+                        "memo": "",
+                    },
+                ]
+            )
+            cur.execute(
+                CALL_SQL,
+                [str(TENANT), ACTOR, uuid.uuid4(), TENANT, book["company"], DAY, lines],
+            )
+            conn.commit()
+        return time.perf_counter() - started
+
+
+def _floor_client(book: dict[str, Any], n: int) -> float:
+    """The framework floor: the service's unit of work with one trivial statement instead of
+    the posting (tenant context, transaction, variables, one round trip, COMMIT)."""
+    from django.db import connections
+
+    from finance.services import _unit
+
+    started = time.perf_counter()
+    for _ in range(n):
+        with _unit(TENANT, ACTOR), connections["finance"].cursor() as cur:
+            cur.execute("SELECT 1")
+            cur.fetchone()
+    elapsed = time.perf_counter() - started
+    connections.close_all()
+    return elapsed
+
+
 def _service_client(book: dict[str, Any], n: int) -> float:
     from django.db import connections
 
@@ -182,6 +262,10 @@ def _client(args: tuple[str, dict[str, Any], int]) -> float:
         return _sql_client("default", "bench_bare", False, book, n)
     if path == "governed":
         return _sql_client("finance", "finance", True, book, n)
+    if path == "call":
+        return _call_client(book, n)
+    if path == "floor":
+        return _floor_client(book, n)
     return _service_client(book, n)
 
 
@@ -194,6 +278,15 @@ def _run(pool: Any, path: str, books: list[dict[str, Any]], clients: int) -> flo
 
 
 # --- the 500-line entry --------------------------------------------------------------------
+
+PATHS = ("bare", "governed", "call", "service", "floor")
+LABELS = {
+    "bare": "bare SQL (no protections) = limit",
+    "governed": "governed SQL, 5 statements, all guards",
+    "call": "governed SQL, one call, all guards",
+    "service": "service (Django), all guards",
+    "floor": "framework floor (unit of work, SELECT 1)",
+}
 
 CHECK_START = "v_lines := 0; v_debit := 0; v_credit := 0; v_foreign := 0;"
 CHECK_END = "IF NEW.reversal_of_id IS NOT NULL THEN"
@@ -250,27 +343,25 @@ def main() -> None:
         pool.map(_client, [("governed", b, 20) for b in books])  # warm-up
         for _ in range(ROUNDS):
             for clients in (1, 4):
-                for path in ("bare", "governed", "service"):
+                for path in PATHS:
                     results.setdefault((path, clients), []).append(_run(pool, path, books, clients))
                 results.setdefault(("service-hot", 4), []).append(
                     _run(pool, "service", books[:1], 4)
                 )
     med = {k: statistics.median(v) for k, v in results.items()}
     print(f"2-line entries, one transaction each ({ENTRIES} per measurement, median of {ROUNDS})")
-    print(f"{'path':<34}{'1 client':>12}{'4 clients':>12}")
-    labels = {
-        "bare": "bare SQL (no protections) = limit",
-        "governed": "SQL as finance role, all guards",
-        "service": "service (Django), all guards",
-    }
-    for path, label in labels.items():
-        print(f"{label:<34}{med[(path, 1)]:>10,.0f}/s{med[(path, 4)]:>10,.0f}/s")
-    print(f"{'service, 4 clients on one company':<34}{'':>12}{med[('service-hot', 4)]:>10,.0f}/s")
-    for clients in (1, 4):
+    print(f"{'path':<44}{'1 client':>12}{'4 clients':>12}{'ratio 1':>9}{'ratio 4':>9}")
+    for path, label in LABELS.items():
+        r1, r4 = med[(path, 1)], med[(path, 4)]
         print(
-            f"ratio service/bare, {clients} client(s): {med[('service', clients)] / med[('bare', clients)]:.3f}"
-            f"   governed/bare: {med[('governed', clients)] / med[('bare', clients)]:.3f}"
+            f"{label:<44}{r1:>10,.0f}/s{r4:>10,.0f}/s"
+            f"{r1 / med[('bare', 1)]:>9.3f}{r4 / med[('bare', 4)]:>9.3f}"
         )
+    hot = med[("service-hot", 4)]
+    print(
+        f"{'service, 4 clients on one company':<44}{'':>12}{hot:>10,.0f}/s{'':>9}{hot / med[('bare', 4)]:>9.3f}"
+    )
+    print("ratios are to bare SQL of the same run; HTTP: not measured here yet (see docs)")
 
     from django.db import connections
 

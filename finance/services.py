@@ -123,6 +123,11 @@ def _replay(existing: Any, key: str, digest: str, payload: dict[str, Any]) -> An
     )
 
 
+def _is_idempotency_race(exc: DatabaseError) -> bool:
+    rule = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", "") or ""
+    return rule.endswith("_idempotency_unique")
+
+
 def _create_once(model: Any, tenant_id: uuid.UUID, key: str, build: Any) -> tuple[Any, bool]:
     """Insert through ``build()`` unless ``key`` exists. Concurrent twins block on the unique key;
     the loser's savepoint rolls back and it returns the winner's row."""
@@ -133,8 +138,7 @@ def _create_once(model: Any, tenant_id: uuid.UUID, key: str, build: Any) -> tupl
         with db_transaction.atomic(using=ALIAS):
             return build(), True
     except IntegrityError as exc:
-        rule = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", "")
-        if not rule or not rule.endswith("_idempotency_unique"):
+        if not _is_idempotency_race(exc):
             raise
     return model.objects.get(tenant_id=tenant_id, idempotency_key=key), False
 
@@ -298,11 +302,10 @@ def _posting_context(
 ) -> tuple[str, dict[Any, tuple[Any, str]]]:
     """The company's base currency and (company, currency) of each account, in one query."""
     with connections[ALIAS].cursor() as cur:
+        # A function (migration 0006): its plan is cached per connection.
         cur.execute(
-            'SELECT c.base_currency, a.id, a.company_id, a.currency FROM "finance"."companies" c '
-            'LEFT JOIN "finance"."accounts" a ON a.tenant_id = c.tenant_id AND a.id = ANY(%s) '
-            "WHERE c.tenant_id = %s AND c.id = %s",
-            [list(account_ids), tenant_id, company_id],
+            'SELECT * FROM "finance".posting_context(%s, %s, %s::uuid[])',
+            [tenant_id, company_id, list(account_ids)],
         )
         rows = cur.fetchall()
     if not rows:
@@ -316,7 +319,7 @@ def _posting_context(
     return rows[0][0], accounts
 
 
-def _insert_lines(
+def _line_rows(
     tenant_id: uuid.UUID,
     entry_id: Any,
     entry_date: dt.date,
@@ -326,8 +329,8 @@ def _insert_lines(
     context: tuple[str, dict[Any, tuple[Any, str]]] | None = None,
     field: str = "lines[{i}].amount",
 ) -> list[JournalLine]:
-    """Convert each line into the company currency at the rate valid on the entry date and
-    insert them all in one statement. ``field`` names a line's amount in errors."""
+    """Convert each line into the company currency at the rate valid on the entry date (not yet
+    written). ``field`` names a line's amount in errors."""
     base, accounts = context or _posting_context(
         tenant_id, company_id, {x.account_id for x in lines}
     )
@@ -371,6 +374,22 @@ def _insert_lines(
                 memo=line.memo,
             )
         )
+    return rows
+
+
+def _insert_lines(
+    tenant_id: uuid.UUID,
+    entry_id: Any,
+    entry_date: dt.date,
+    company_id: Any,
+    lines: Sequence[LineInput],
+    first_line_no: int = 1,
+    field: str = "lines[{i}].amount",
+) -> list[JournalLine]:
+    """The lines of :func:`_line_rows`, inserted in one statement."""
+    rows = _line_rows(
+        tenant_id, entry_id, entry_date, company_id, lines, first_line_no, field=field
+    )
     if rows:
         values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(rows))
         params: list[Any] = []
@@ -445,7 +464,6 @@ def journal_create_draft(
         )
 
     def build() -> JournalEntry:
-        # Raw SQL on the hot path (one statement per step); the database checks everything.
         entry = JournalEntry(
             id=uuid.uuid4(),
             tenant_id=tenant_id,
@@ -459,36 +477,18 @@ def journal_create_draft(
             request_payload=payload if idempotency_key else None,
         )
         lines_ = list(lines)
-        # First, so a missing company or account is a 404 rather than a key violation.
+        # First, so a missing company or account is a 404 rather than a key violation. As the
+        # unit's first statement it also carries the tenant variables (one round trip).
         context = _posting_context(tenant_id, company_id, {x.account_id for x in lines_})
-        with connections[ALIAS].cursor() as cur:
-            cur.execute(
-                'INSERT INTO "finance"."journal_entries" (id, tenant_id, company_id, entry_date, '
-                "status, reference, memo, posted_by, created_by, idempotency_key, request_hash, "
-                "request_payload) VALUES (%s, %s, %s, %s, 'DRAFT', %s, %s, '', %s, %s, %s, %s::jsonb)",
-                [
-                    entry.id,
-                    tenant_id,
-                    company_id,
-                    entry_date,
-                    reference,
-                    memo,
-                    actor,
-                    idempotency_key,
-                    entry.request_hash,
-                    json.dumps(payload) if idempotency_key else None,
-                ],
-            )
-        if lines_:
-            rows = _insert_lines(
-                tenant_id, entry.id, entry_date, company_id, lines_, context=context
-            )
+        rows = _line_rows(tenant_id, entry.id, entry_date, company_id, lines_, context=context)
+        if rows:
             _check_entry_total(rows, context[0])
-        if post:
-            try:
-                _post(entry)
-            except (IntegrityError, InternalError, DataError) as exc:
-                raise _refused_unsaved(exc, entry.id) from exc
+        try:
+            _create_entry(entry, rows, post=post)
+        except (IntegrityError, InternalError, DataError) as exc:
+            if _is_idempotency_race(exc):
+                raise  # a concurrent twin won: _create_once returns its entry
+            raise _refused_unsaved(exc, entry.id) from exc
         return entry
 
     with _unit(tenant_id, actor):
@@ -498,6 +498,50 @@ def journal_create_draft(
         if not created:
             entry = _replay(entry, idempotency_key, digest, payload)
     return entry, created
+
+
+def _create_entry(entry: JournalEntry, rows: Sequence[JournalLine], *, post: bool) -> None:
+    """Entry, lines and (with ``post``) the posting in one round trip:
+    ``finance.journal_entry_create`` runs the same INSERTs and UPDATE as raw SQL would, as the
+    finance role, under every guard (migration 0006)."""
+    lines = [
+        {
+            "id": str(r.id),
+            "line_no": r.line_no,
+            "account_id": str(r.account_id),
+            "debit": str(r.debit),
+            "credit": str(r.credit),
+            "currency": r.currency,
+            "txn_amount": str(r.txn_amount),
+            "fx_rate_id": str(r.fx_rate_id) if r.fx_rate_id else None,
+            "fx_rate": str(r.fx_rate_value),
+            "memo": r.memo,
+        }
+        for r in rows
+    ]
+    with connections[ALIAS].cursor() as cur:
+        cur.execute(
+            'SELECT * FROM "finance".journal_entry_create('
+            "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s)",
+            [
+                entry.id,
+                entry.tenant_id,
+                entry.company_id,
+                entry.entry_date,
+                entry.reference,
+                entry.memo,
+                entry.created_by,
+                entry.idempotency_key,
+                entry.request_hash,
+                json.dumps(entry.request_payload) if entry.request_payload is not None else None,
+                json.dumps(lines),
+                post,
+            ],
+        )
+        row = cur.fetchone()
+    if post and row is not None and row[0] is not None:
+        entry.status = JournalEntry.Status.POSTED
+        entry.posting_seq, entry.posted_at, entry.posted_by = row
 
 
 def _check_entry_total(rows: Sequence[JournalLine], base: str) -> None:

@@ -154,3 +154,30 @@ def test_variables_are_set_before_a_nested_savepoint_not_inside_it(tenant_a: Ten
             raise Rollback
         assert _tenant_var() == str(tenant_a.id)
         assert scalar("kernel", "SELECT current_setting('app.actor', true)") == "outer"
+
+
+@pytest.mark.django_db(databases="__all__", transaction=True)
+def test_the_variables_ride_with_the_first_statement(committed: None, tenant_a: Tenant) -> None:
+    """One round trip, not two: `SELECT set_config(...); <statement>` as one query, and the
+    caller reads its own statement's result — with and without parameters, and with values
+    that look like placeholders or quotes."""
+    from django.test.utils import CaptureQueriesContext
+
+    odd = "c-%s-%(x)s-'; SELECT 1; --"
+    for sql, params in (("SELECT 'a%%b', %s", ["p"]), ("SELECT 'a%b', 'p'", None)):
+        with CaptureQueriesContext(connections["finance"]) as queries:
+            with tenant_context(tenant_a.id, actor="svc", correlation_id=odd, using=["finance"]):
+                with connections["finance"].cursor() as cur:
+                    cur.execute(sql, params)
+                    assert cur.fetchall() == [("a%b", "p")]
+                    cur.execute(
+                        "SELECT current_setting('app.tenant_id'), "
+                        "current_setting('app.correlation_id'), current_setting('app.actor')"
+                    )
+                    assert cur.fetchone() == (str(tenant_a.id), odd, "svc")
+        sent = [q["sql"] for q in queries.captured_queries if q["sql"] not in ("BEGIN", "COMMIT")]
+        assert len(sent) == 2 and sent[0].startswith("SELECT set_config("), sent
+    # Transaction-local as before: nothing is left on the connection.
+    with connections["finance"].cursor() as cur:
+        cur.execute("SELECT current_setting('app.tenant_id', true)")
+        assert cur.fetchone() in (("",), (None,))

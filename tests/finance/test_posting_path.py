@@ -1,0 +1,166 @@
+"""The service's posting path: how many round trips a new posted entry costs, and why the
+one-call function (``finance.journal_entry_create``, migration 0006) is not a way around any
+guard — it runs with the caller's rights, so every refusal the raw SQL tests prove still applies
+to it."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from django.db import DatabaseError, connections
+from django.test.utils import CaptureQueriesContext
+
+from finance import services
+from tests.finance.books import DAY, SYSTEM, post_simple
+from tests.finance.helpers import refused, run
+from tests.security.helpers import fetchall
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+CREATE = (
+    'SELECT * FROM "finance".journal_entry_create('
+    "%s, %s, %s, %s, 'raw', '', 'sql:test', NULL, '', NULL, %s::jsonb, %s)"
+)
+
+
+def _lines(us: Any, debit: str, credit: str) -> str:
+    def line(no: int, account: str, d: str, c: str) -> dict[str, Any]:
+        return {
+            "id": str(uuid.uuid4()),
+            "line_no": no,
+            "account_id": str(us.accounts[account].pk),
+            "debit": d,
+            "credit": c,
+            "currency": "USD",
+            "txn_amount": d if d != "0" else c,
+            "fx_rate_id": None,
+            "fx_rate": "1",
+            "memo": "",
+        }
+
+    return json.dumps([line(1, "5000", debit, "0"), line(2, "1000", "0", credit)])
+
+
+@pytest.mark.django_db(databases="__all__", transaction=True)
+def test_a_new_posted_entry_costs_two_statements(committed: None, books: SimpleNamespace) -> None:
+    """The tenant variables ride with the context read; entry, lines and posting are one call.
+    (psycopg sends BEGIN and COMMIT around them; Django's log may list them as markers.)"""
+    with CaptureQueriesContext(connections["finance"]) as queries:
+        entry = post_simple(books.us)
+    assert entry.status == "POSTED" and entry.posting_seq == 1  # type: ignore[attr-defined]
+    sent = [q["sql"] for q in queries.captured_queries if q["sql"] not in ("BEGIN", "COMMIT")]
+    assert len(sent) == 2, sent
+    assert sent[0].startswith("SELECT set_config('app.tenant_id'")
+    assert "posting_context" in sent[0]
+    assert "journal_entry_create" in sent[1]
+
+
+@pytest.mark.parametrize("function", ["journal_entry_create", "posting_context"])
+def test_the_posting_function_runs_with_the_callers_rights(function: str) -> None:
+    rows = fetchall(
+        "default",
+        "SELECT p.prosecdef, pg_get_userbyid(p.proowner), p.proacl::text[] FROM pg_proc p "
+        "WHERE p.oid = %s::regproc",
+        [f"finance.{function}"],
+    )
+    ((definer, owner, acl),) = rows
+    assert definer is False
+    assert owner not in ("aibos_finance_role", "aibos_kernel_role", "aibos_config_role")
+    grantees = {item.split("=")[0] for item in acl}
+    assert "" not in grantees  # no EXECUTE for PUBLIC
+    assert grantees - {owner} == {"aibos_finance_role"}
+
+
+def test_the_posting_function_cannot_post_an_unbalanced_entry(books: SimpleNamespace) -> None:
+    tenant = books.tenant.id
+    with pytest.raises(DatabaseError) as exc:
+        run(
+            tenant,
+            (
+                CREATE,
+                [uuid.uuid4(), tenant, books.us.company.pk, DAY, _lines(books.us, "10", "9"), True],
+            ),
+        )
+    assert refused(exc) == ("23514", "finance_journalentry_balanced")
+    # Unposted, the same lines make a draft (drafts may be unbalanced), numbered nothing.
+    entry = uuid.uuid4()
+    rows = run(
+        tenant,
+        (CREATE, [entry, tenant, books.us.company.pk, DAY, _lines(books.us, "10", "9"), False]),
+    )
+    assert rows == [(None, None, None)]
+    assert run(tenant, ("SELECT status FROM finance.journal_entries WHERE id = %s", [entry])) == [
+        ("DRAFT",)
+    ]
+
+
+def test_the_posting_function_cannot_write_for_another_tenant(
+    books: SimpleNamespace, books_b: Any
+) -> None:
+    # As tenant A, with tenant B's ids: RLS WITH CHECK refuses the entry row.
+    tenant_b = books_b.company.tenant_id
+    with pytest.raises(DatabaseError) as exc:
+        run(
+            books.tenant.id,
+            (
+                CREATE,
+                [uuid.uuid4(), tenant_b, books_b.company.pk, DAY, _lines(books_b, "5", "5"), True],
+            ),
+        )
+    assert refused(exc)[0] == "42501"
+
+
+@pytest.mark.django_db(databases="__all__", transaction=True)
+def test_the_posting_function_posts_through_the_guards(
+    committed: None, books: SimpleNamespace
+) -> None:
+    """Numbered, balances booked, and audited like any posting: entry insert, each line, the
+    posting UPDATE (committed: the audit log is read on another connection)."""
+    tenant = books.tenant.id
+    entry = uuid.uuid4()
+    ((seq, at, by),) = run(
+        tenant,
+        (CREATE, [entry, tenant, books.us.company.pk, DAY, _lines(books.us, "7", "7"), True]),
+    )
+    assert seq == 1 and at is not None and by == "sql:test"
+    balance = run(
+        tenant,
+        (
+            "SELECT debit_total FROM finance.account_balances WHERE account_id = %s",
+            [books.us.accounts["5000"].pk],
+        ),
+    )
+    assert balance == [(Decimal("7.0000"),)]
+    audited = fetchall(
+        "default",
+        "SELECT table_name, operation FROM kernel.audit_events "
+        "WHERE row_id = %s OR new_values->>'entry_id' = %s ORDER BY id",
+        [str(entry), str(entry)],
+    )
+    assert sorted(audited) == sorted(
+        [
+            ("journal_entries", "INSERT"),
+            ("journal_lines", "INSERT"),
+            ("journal_lines", "INSERT"),
+            ("journal_entries", "UPDATE"),
+        ]
+    )
+
+
+def test_a_refusal_from_the_one_call_path_names_no_row(books: SimpleNamespace) -> None:
+    with pytest.raises(services.ApplicationError) as exc:
+        services.journal_create_draft(
+            tenant_id=books.tenant.id,
+            actor=SYSTEM,
+            company_id=books.us.company.pk,
+            entry_date=DAY,
+            lines=[services.LineInput(books.us.accounts["5000"].pk, "debit", Decimal("3"))],
+            post=True,
+        )
+    assert exc.value.status == 422
+    assert "the journal entry" in exc.value.message.lower()
