@@ -19,6 +19,7 @@ DECLARATIONS = (
     "aibos.db.bootstrap.FUNCTIONS_SQL",
     "kernel.sql.APPROVAL_GRANT_FUNCTIONS_SQL",
     "finance.currencies.CURRENCY_EXPONENT_SQL",
+    "finance.sql.POSTING_FUNCTIONS_SQL",
 )
 
 _CREATE_FUNCTION = re.compile(

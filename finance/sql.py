@@ -1,18 +1,13 @@
-"""One round trip per journal entry: ``finance.journal_entry_create(...)`` inserts the entry and
-its lines and, when asked, posts it, in one call from the service; ``finance.posting_context``
-is the service's read of the company and accounts before it, as a function so that its plan is
-cached per connection (planning the ad hoc join under two RLS policies cost more than running it).
+"""SQL functions of the posting path that the code declares: one call per journal entry.
 
-SECURITY INVOKER: it runs as the caller (``aibos_finance_role``) and every protection applies
-to its statements exactly as to raw SQL — RLS, composite keys, the entry and line guards, the
-posting check, numbering, balances and audit. It is a shorter way to send the same three
-statements, not a new path around them. The SQL is frozen here, not imported from live code.
+``finance/migrations/0007_journal_entry_create.py`` deployed them, frozen; this is the current
+declaration, which ``tests/aibos/test_sql_functions.py`` compares with the catalog. Changing a
+function here without a migration that deploys the change fails that test.
 """
 
-from django.db import migrations
+from __future__ import annotations
 
-CREATE = """
-CREATE FUNCTION "finance".journal_entry_create(
+POSTING_FUNCTIONS_SQL = r"""CREATE OR REPLACE FUNCTION "finance".journal_entry_create(
     p_id uuid,
     p_tenant_id uuid,
     p_company_id uuid,
@@ -57,10 +52,8 @@ REVOKE ALL ON FUNCTION "finance".journal_entry_create(uuid, uuid, uuid, date, te
     text, text, jsonb, jsonb, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION "finance".journal_entry_create(uuid, uuid, uuid, date, text, text, text,
     text, text, jsonb, jsonb, boolean) TO aibos_finance_role;
-"""
 
-CREATE_CONTEXT = """
-CREATE FUNCTION "finance".posting_context(p_tenant_id uuid, p_company_id uuid, p_account_ids uuid[])
+CREATE OR REPLACE FUNCTION "finance".posting_context(p_tenant_id uuid, p_company_id uuid, p_account_ids uuid[])
 RETURNS TABLE (base_currency text, account_id uuid, account_company_id uuid, account_currency text)
 LANGUAGE plpgsql STABLE SECURITY INVOKER SET search_path = pg_catalog, pg_temp
 AS $$
@@ -75,21 +68,3 @@ $$;
 REVOKE ALL ON FUNCTION "finance".posting_context(uuid, uuid, uuid[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION "finance".posting_context(uuid, uuid, uuid[]) TO aibos_finance_role;
 """
-
-DROP_CONTEXT = 'DROP FUNCTION "finance".posting_context(uuid, uuid, uuid[]);'
-
-DROP = """
-DROP FUNCTION "finance".journal_entry_create(uuid, uuid, uuid, date, text, text, text, text,
-    text, jsonb, jsonb, boolean);
-"""
-
-
-class Migration(migrations.Migration):
-    dependencies = [
-        ("finance", "0005_transaction_clock"),
-    ]
-
-    operations = [
-        migrations.RunSQL(CREATE, DROP),
-        migrations.RunSQL(CREATE_CONTEXT, DROP_CONTEXT),
-    ]
