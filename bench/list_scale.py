@@ -94,11 +94,11 @@ WITH co AS (
 ), e AS (
     INSERT INTO finance.journal_entries (tenant_id, company_id, entry_date, reference, memo,
         status, posting_seq, posted_at, posted_by, created_by, request_hash, created_at,
-        updated_at)
+        updated_at, line_count)
     SELECT %(t)s, company_id, at::date, 'L-' || g, '',
            CASE WHEN posted THEN 'POSTED' ELSE 'DRAFT' END, CASE WHEN posted THEN seq END,
            CASE WHEN posted THEN at END, CASE WHEN posted THEN %(actor)s ELSE '' END,
-           %(actor)s, '', at, at
+           %(actor)s, '', at, at, 2
       FROM src
     RETURNING id, company_id, reference, status, created_at
 ), audit AS (

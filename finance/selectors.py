@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connections
-from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet
 
 from finance.models import (
     Account,
@@ -21,7 +21,6 @@ from finance.models import (
     Company,
     FxRate,
     JournalEntry,
-    JournalLine,
     Payment,
 )
 
@@ -60,24 +59,9 @@ def journal_entries(
         qs = qs.filter(company_id=company_id)
     if status:
         qs = qs.filter(status=status)
-    # A correlated subquery, not Count("lines"): a join + GROUP BY aggregates every entry of the
-    # tenant before the first page can be cut; the subquery runs only for the rows the page
-    # emits (the list is read in index order, so nothing is sorted), each an index-only probe.
-    return qs.annotate(line_count=_line_count())
-
-
-class _Count(Subquery):
-    """``(SELECT count(*) FROM (<subquery>))``: a plain aggregate, no GROUP BY, 0 when empty."""
-
-    template = "(SELECT count(*) FROM (%(subquery)s) _rows)"
-    output_field = IntegerField()
-
-
-def _line_count() -> _Count:
-    lines = JournalLine.objects.filter(
-        tenant_id=OuterRef("tenant_id"), entry_id=OuterRef("pk")
-    ).values("entry_id")
-    return _Count(lines.order_by())
+    # Each row carries its line count (kept by the database), so a page reads only its own
+    # rows in index order: nothing is joined, aggregated or sorted over the tenant's entries.
+    return qs
 
 
 def journal_entry_get(*, tenant_id: uuid.UUID, entry_id: Any) -> JournalEntry | None:

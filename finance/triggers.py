@@ -8,8 +8,10 @@ Each function body below becomes a :class:`~aibos.db.triggers.GuardTrigger` on a
 
 Concurrency, once for all of them (READ COMMITTED; every plpgsql statement takes a new snapshot):
 
-- a line insert takes ``FOR SHARE`` on its entry, and posting updates the entry row, so a line
-  can never slip into an entry between its balance check and its commit;
+- lines added to a draft lock it and update its ``line_count`` (a write, not only a lock: a
+  REPEATABLE READ posting racing them fails to serialise instead of posting a stale set), and
+  posting updates the entry row, so a line can never slip into an entry between its balance check
+  and its commit; a POSTED entry takes lines only from the statement that posted it;
 - posting locks the company's posting-counter row (gap-free sequence) and the FX rates it uses
   (``FOR SHARE``), then the balance rows in account-id order (no deadlocks between entries that
   touch the same accounts);
@@ -116,35 +118,37 @@ RETURN NEW;
 
 # --- journal entries -----------------------------------------------------------------------
 
-ENTRY_GUARD = f"""
-IF TG_OP = 'INSERT' THEN
-    IF NEW.status <> 'DRAFT' THEN
-        RAISE EXCEPTION 'journal entry % must be inserted as DRAFT; posting is an UPDATE to POSTED', NEW.id
-            {CHECK}'finance_journalentry_insert_draft';
-    END IF;
-    RETURN NEW;
-END IF;
-IF OLD.status = 'POSTED' THEN
-    RAISE EXCEPTION 'journal entry % is POSTED and cannot be %; correct it with a reversal', OLD.id,
-        CASE TG_OP WHEN 'DELETE' THEN 'deleted' ELSE 'changed' END
-        {CHECK}'finance_journalentry_posted_immutable';
-END IF;
-IF TG_OP = 'DELETE' THEN
-    RETURN OLD;
-END IF;
-IF NEW.status = 'DRAFT' THEN
-    NEW.posting_seq := NULL;
-    NEW.posted_at := NULL;
-    NEW.posted_by := '';
-END IF;
-RETURN NEW;
-"""
+# Two ways to post, one set of rules: INSERT an entry as POSTED together with its lines in the
+# same statement (one round trip: finance.journal_entry_create), or UPDATE a draft to POSTED.
+# Either way the guard below dates and numbers it and ENTRY_CHECK, once the statement's rows are
+# all in, checks its lines, books the balances and (for an INSERT) writes its audit event.
+# `line_count` is the number of the entry's lines, kept by the database: the check compares it
+# with the lines it finds, and once the entry is POSTED no line can be added (LINES_ADDED), taken
+# away or changed (LINE_GUARD), so the lines a posting was checked with are the lines forever.
 
 # Runs as the owner (SECURITY DEFINER): it writes the posting counter, which the runtime role
 # may only read. Still bound by FORCE RLS: it sees the active tenant's rows only.
-ENTRY_POST = f"""
-SELECT c.base_currency, GREATEST(c.soft_lock_date, c.hard_lock_date)
-  INTO v_base, v_lock
+ENTRY_GUARD = f"""
+IF TG_OP = 'DELETE' THEN
+    IF OLD.status = 'POSTED' THEN
+        RAISE EXCEPTION 'journal entry % is POSTED and cannot be deleted; correct it with a reversal', OLD.id
+            {CHECK}'finance_journalentry_posted_immutable';
+    END IF;
+    RETURN OLD;
+END IF;
+IF TG_OP = 'UPDATE' AND OLD.status = 'POSTED' THEN
+    RAISE EXCEPTION 'journal entry % is POSTED and cannot be changed; correct it with a reversal', OLD.id
+        {CHECK}'finance_journalentry_posted_immutable';
+END IF;
+IF NEW.status IS DISTINCT FROM 'POSTED' THEN
+    -- A draft carries nothing of a posting, whatever the statement said.
+    NEW.posting_seq := NULL;
+    NEW.posted_at := NULL;
+    NEW.posted_by := '';
+    RETURN NEW;
+END IF;
+
+SELECT GREATEST(c.soft_lock_date, c.hard_lock_date) INTO v_lock
   FROM "finance"."companies" c
  WHERE c.tenant_id = NEW.tenant_id AND c.id = NEW.company_id
    FOR SHARE;  -- a lock date cannot move under a posting in flight
@@ -152,7 +156,41 @@ IF v_lock IS NOT NULL AND NEW.entry_date <= v_lock THEN
     RAISE EXCEPTION 'journal entry %: % is on or before the lock date % of its company', NEW.id, NEW.entry_date, v_lock
         {CHECK}'finance_journalentry_lock_date';
 END IF;
+IF NEW.line_count < 2 THEN
+    RAISE EXCEPTION 'journal entry % has % line(s); a posted entry needs at least two', NEW.id, NEW.line_count
+        {CHECK}'finance_journalentry_min_lines';
+END IF;
+-- Gap-free: the counter row is locked until commit; a rollback gives the number back.
+INSERT INTO "finance"."posting_sequences" AS s (tenant_id, company_id, last_seq)
+VALUES (NEW.tenant_id, NEW.company_id, 1)
+ON CONFLICT (tenant_id, company_id) DO UPDATE SET last_seq = s.last_seq + 1, updated_at = now()
+RETURNING s.last_seq INTO NEW.posting_seq;
+NEW.posted_at := now();
+NEW.posted_by := COALESCE(NULLIF(current_setting('app.actor', true), ''), 'db:' || session_user);
+RETURN NEW;
+"""
+ENTRY_GUARD_DECLARE = [("v_lock", "date")]
 
+# AFTER the statement's rows are in (so an entry inserted as POSTED sees the lines inserted with
+# it), as the owner: the balances are read-only for the runtime role, and the audit event of an
+# entry's INSERT is written here so that a posted entry's event carries its lines.
+ENTRY_CHECK = f"""
+IF NEW.status = 'DRAFT' THEN
+    SELECT count(*) INTO v_lines FROM "finance"."journal_lines" l
+     WHERE l.tenant_id = NEW.tenant_id AND l.entry_id = NEW.id;
+    IF v_lines <> NEW.line_count THEN
+        RAISE EXCEPTION 'journal entry % has % line(s), not the % it records', NEW.id, v_lines, NEW.line_count
+            {CHECK}'finance_journalentry_line_count';
+    END IF;
+    IF TG_OP = 'INSERT' THEN
+        PERFORM "kernel".audit_record(NEW.tenant_id, TG_TABLE_SCHEMA, TG_TABLE_NAME, NEW.id::text,
+            TG_OP, NULL, to_jsonb(NEW), NULL);
+    END IF;
+    RETURN NULL;
+END IF;
+
+SELECT c.base_currency INTO v_base FROM "finance"."companies" c
+ WHERE c.tenant_id = NEW.tenant_id AND c.id = NEW.company_id;
 v_lines := 0; v_debit := 0; v_credit := 0; v_foreign := 0;
 FOR rec IN
     -- Lines first, by their entry (MATERIALIZED: the plan must not start from accounts and
@@ -195,9 +233,9 @@ LOOP
         v_foreign := v_foreign + rec.n;
     END IF;
 END LOOP;
-IF v_lines < 2 THEN
-    RAISE EXCEPTION 'journal entry % has % line(s); a posted entry needs at least two', NEW.id, v_lines
-        {CHECK}'finance_journalentry_min_lines';
+IF v_lines <> NEW.line_count THEN
+    RAISE EXCEPTION 'journal entry % has % line(s), not the % it records', NEW.id, v_lines, NEW.line_count
+        {CHECK}'finance_journalentry_line_count';
 END IF;
 IF v_debit <> v_credit THEN
     RAISE EXCEPTION 'journal entry % does not balance in %: debits % <> credits %', NEW.id, v_base, v_debit, v_credit
@@ -249,32 +287,8 @@ ELSIF v_foreign > 0 THEN
     END IF;
 END IF;
 
--- Gap-free: the counter row is locked until commit; a rollback gives the number back.
-INSERT INTO "finance"."posting_sequences" AS s (tenant_id, company_id, last_seq)
-VALUES (NEW.tenant_id, NEW.company_id, 1)
-ON CONFLICT (tenant_id, company_id) DO UPDATE SET last_seq = s.last_seq + 1, updated_at = now()
-RETURNING s.last_seq INTO NEW.posting_seq;
-NEW.posted_at := now();
-NEW.posted_by := COALESCE(NULLIF(current_setting('app.actor', true), ''), 'db:' || session_user);
-RETURN NEW;
-"""
-ENTRY_POST_DECLARE = [
-    ("v_base", "text"),
-    ("v_lock", "date"),
-    ("rec", "record"),
-    ("v_lines", "bigint"),
-    ("v_foreign", "bigint"),
-    ("v_bad_rates", "bigint"),
-    ("v_debit", "numeric"),
-    ("v_credit", "numeric"),
-    ("v_target_status", "text"),
-    ("v_target_company", "uuid"),
-    ("v_target_date", "date"),
-]
-
-# Runs as the owner: balances are read-only for the runtime role. Rows are upserted in
-# account-id order so concurrent postings lock them in the same order (no deadlock).
-ENTRY_BALANCES = """
+-- Book the balances, in account-id order so that concurrent postings lock them in the same
+-- order (no deadlock).
 INSERT INTO "finance"."account_balances" AS b
        (tenant_id, account_id, company_id, debit_total, credit_total, txn_balance, line_count)
 SELECT NEW.tenant_id, l.account_id, NEW.company_id, sum(l.debit), sum(l.credit),
@@ -290,35 +304,106 @@ ON CONFLICT (tenant_id, account_id) DO UPDATE SET
     line_count = b.line_count + EXCLUDED.line_count,
     version = b.version + 1,
     updated_at = now();
+
+IF TG_OP = 'INSERT' THEN
+    -- One event for the entry and every line it was posted with (docs/security.md).
+    PERFORM "kernel".audit_record(NEW.tenant_id, TG_TABLE_SCHEMA, TG_TABLE_NAME, NEW.id::text, TG_OP,
+        NULL,
+        to_jsonb(NEW) || jsonb_build_object('lines', (
+            SELECT jsonb_agg(to_jsonb(l) ORDER BY l.line_no, l.id) FROM "finance"."journal_lines" l
+             WHERE l.tenant_id = NEW.tenant_id AND l.entry_id = NEW.id)),
+        NULL);
+END IF;
 RETURN NULL;
 """
+ENTRY_CHECK_DECLARE = [
+    ("v_base", "text"),
+    ("rec", "record"),
+    ("v_lines", "bigint"),
+    ("v_foreign", "bigint"),
+    ("v_bad_rates", "bigint"),
+    ("v_debit", "numeric"),
+    ("v_credit", "numeric"),
+    ("v_target_status", "text"),
+    ("v_target_company", "uuid"),
+    ("v_target_date", "date"),
+]
 
 # --- journal lines -------------------------------------------------------------------------
 
 LINE_GUARD = f"""
-IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    SELECT e.status INTO v_status FROM "finance"."journal_entries" e
-     WHERE e.tenant_id = OLD.tenant_id AND e.id = OLD.entry_id FOR SHARE;
-    IF v_status = 'POSTED' THEN
-        RAISE EXCEPTION 'journal line % belongs to POSTED entry % and cannot be %', OLD.id, OLD.entry_id,
-            CASE TG_OP WHEN 'DELETE' THEN 'deleted' ELSE 'changed' END
-            {CHECK}'finance_journalline_posted_immutable';
-    END IF;
-    IF TG_OP = 'DELETE' THEN
-        RETURN OLD;
-    END IF;
-    IF NEW.entry_id IS NOT DISTINCT FROM OLD.entry_id THEN
-        RETURN NEW;
-    END IF;
-END IF;
--- FOR SHARE: posting (an UPDATE of the entry) waits for us, or we wait for it and see POSTED.
 SELECT e.status INTO v_status FROM "finance"."journal_entries" e
- WHERE e.tenant_id = NEW.tenant_id AND e.id = NEW.entry_id FOR SHARE;
+ WHERE e.tenant_id = OLD.tenant_id AND e.id = OLD.entry_id FOR SHARE;
 IF v_status = 'POSTED' THEN
-    RAISE EXCEPTION 'journal entry % is POSTED: no line can be added to it', NEW.entry_id
+    RAISE EXCEPTION 'journal line % belongs to POSTED entry % and cannot be %', OLD.id, OLD.entry_id,
+        CASE TG_OP WHEN 'DELETE' THEN 'deleted' ELSE 'changed' END
         {CHECK}'finance_journalline_posted_immutable';
 END IF;
+IF TG_OP = 'DELETE' THEN
+    RETURN OLD;
+END IF;
+IF NEW.entry_id IS DISTINCT FROM OLD.entry_id THEN
+    SELECT e.status INTO v_status FROM "finance"."journal_entries" e
+     WHERE e.tenant_id = NEW.tenant_id AND e.id = NEW.entry_id FOR SHARE;
+    IF v_status = 'POSTED' THEN
+        RAISE EXCEPTION 'journal entry % is POSTED: no line can be added to it', NEW.entry_id
+            {CHECK}'finance_journalline_posted_immutable';
+    END IF;
+END IF;
 RETURN NEW;
+"""
+
+# Once per INSERT statement, over its rows (transition table `new_lines`), as the owner (it keeps
+# `line_count` and writes audit events). A POSTED entry takes lines only from the statement that
+# posted it, and then their number is the one it records; any later line changes that number and
+# is refused. A draft is locked (a posting waits for this insert, or this insert waits for the
+# posting and then sees it POSTED), its count updated, and each new line audited.
+LINES_ADDED = f"""
+FOR rec IN SELECT n.tenant_id, n.entry_id FROM new_lines n GROUP BY n.tenant_id, n.entry_id ORDER BY n.entry_id
+LOOP
+    SELECT e.status, e.line_count INTO v_status, v_recorded FROM "finance"."journal_entries" e
+     WHERE e.tenant_id = rec.tenant_id AND e.id = rec.entry_id;
+    IF v_status = 'DRAFT' THEN
+        SELECT e.status, e.line_count INTO v_status, v_recorded FROM "finance"."journal_entries" e
+         WHERE e.tenant_id = rec.tenant_id AND e.id = rec.entry_id FOR NO KEY UPDATE;
+    END IF;
+    CONTINUE WHEN v_status IS NULL;  -- no such entry: its foreign key refuses the statement
+    SELECT count(*) INTO v_lines FROM "finance"."journal_lines" l
+     WHERE l.tenant_id = rec.tenant_id AND l.entry_id = rec.entry_id;
+    IF v_status = 'POSTED' THEN
+        IF v_lines <> v_recorded THEN
+            RAISE EXCEPTION 'journal entry % is POSTED with % line(s): no line can be added to it',
+                rec.entry_id, v_recorded {CHECK}'finance_journalline_posted_immutable';
+        END IF;
+        CONTINUE;  -- posted with this statement: the entry's audit event carries these lines
+    END IF;
+    IF v_lines <> v_recorded THEN
+        UPDATE "finance"."journal_entries" e SET line_count = v_lines
+         WHERE e.tenant_id = rec.tenant_id AND e.id = rec.entry_id;
+    END IF;
+    PERFORM "kernel".audit_record(n.tenant_id, TG_TABLE_SCHEMA, TG_TABLE_NAME, n.id::text, TG_OP,
+            NULL, to_jsonb(n), NULL)
+       FROM new_lines n
+      WHERE n.tenant_id = rec.tenant_id AND n.entry_id = rec.entry_id;
+END LOOP;
+RETURN NULL;
+"""
+LINES_ADDED_DECLARE = [
+    ("rec", "record"),
+    ("v_status", "text"),
+    ("v_recorded", "integer"),
+    ("v_lines", "integer"),
+]
+
+# Draft lines are replaced by DELETE + INSERT: keep the drafts' counts (LINE_GUARD has already
+# refused the rows of POSTED entries).
+LINES_REMOVED = """
+UPDATE "finance"."journal_entries" e
+   SET line_count = (SELECT count(*) FROM "finance"."journal_lines" l
+                      WHERE l.tenant_id = e.tenant_id AND l.entry_id = e.id)
+ WHERE (e.tenant_id, e.id) IN (SELECT o.tenant_id, o.entry_id FROM old_lines o)
+   AND e.status = 'DRAFT';
+RETURN NULL;
 """
 
 # --- approval matrices ---------------------------------------------------------------------

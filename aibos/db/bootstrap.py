@@ -128,7 +128,32 @@ BEGIN
         USING ERRCODE = 'insufficient_privilege';
 END $$;
 
--- Writes one kernel.audit_events row per changed row, in the same transaction as the change.
+-- The one writer of kernel.audit_events, called by every audit trigger in the transaction of the
+-- change: who acted comes from the unit of work's variables, never from the caller. Owner only:
+-- no runtime role may EXECUTE it (it would let them write the log).
+CREATE OR REPLACE FUNCTION kernel.audit_record(
+    p_tenant_id uuid, p_schema text, p_table text, p_row_id text, p_operation text,
+    p_old jsonb, p_new jsonb, p_changed jsonb
+) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    INSERT INTO kernel.audit_events (
+        tenant_id, occurred_at, schema_name, table_name, row_id, operation,
+        old_values, new_values, changed_fields,
+        actor, actor_user_id, db_role, correlation_id, txid
+    ) VALUES (
+        p_tenant_id, clock_timestamp(), p_schema, p_table, p_row_id, p_operation,
+        p_old, p_new, p_changed,
+        COALESCE(NULLIF(current_setting('app.actor', true), ''), 'db:' || session_user),
+        NULLIF(current_setting('app.user_id', true), '')::uuid,
+        session_user,
+        NULLIF(current_setting('app.correlation_id', true), ''),
+        txid_current()
+    );
+END $$;
+REVOKE ALL ON FUNCTION kernel.audit_record(uuid, text, text, text, text, jsonb, jsonb, jsonb) FROM PUBLIC;
+
+-- Records one kernel.audit_events row per changed row, in the same transaction as the change.
 -- TG_ARGV[0]: the column holding the tenant ('' for global rows); TG_ARGV[1..]: redacted columns.
 CREATE OR REPLACE FUNCTION kernel.audit_capture() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -151,19 +176,9 @@ BEGIN
         WHERE n.value IS DISTINCT FROM old_row -> n.key;
     END IF;
     row_data := COALESCE(new_row, old_row);
-    INSERT INTO kernel.audit_events (
-        tenant_id, occurred_at, schema_name, table_name, row_id, operation,
-        old_values, new_values, changed_fields,
-        actor, actor_user_id, db_role, correlation_id, txid
-    ) VALUES (
+    PERFORM kernel.audit_record(
         CASE WHEN TG_ARGV[0] = '' THEN NULL ELSE (row_data ->> TG_ARGV[0])::uuid END,
-        clock_timestamp(), TG_TABLE_SCHEMA, TG_TABLE_NAME, row_data ->> 'id', TG_OP,
-        old_row, new_row, changed,
-        COALESCE(NULLIF(current_setting('app.actor', true), ''), 'db:' || session_user),
-        NULLIF(current_setting('app.user_id', true), '')::uuid,
-        session_user,
-        NULLIF(current_setting('app.correlation_id', true), ''),
-        txid_current()
+        TG_TABLE_SCHEMA, TG_TABLE_NAME, row_data ->> 'id', TG_OP, old_row, new_row, changed
     );
     RETURN NULL;
 END $$;

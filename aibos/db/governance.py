@@ -24,6 +24,7 @@ TENANT_PREDICATE = "tenant_id = (SELECT NULLIF(current_setting('app.tenant_id', 
 RLS_TENANT = "tenant"  # one policy for USING and WITH CHECK, every command
 RLS_AUDIT_LOG = "audit_log"  # tenant-scoped reads; inserts only through the audit function
 RLS_CHOICES = (RLS_TENANT, RLS_AUDIT_LOG)
+AUDIT_OPERATIONS = ("INSERT", "UPDATE", "DELETE")
 
 
 def quoted_table(db_table: str) -> str:
@@ -65,6 +66,9 @@ class TableGovernance(_DeferredDdlConstraint):
       ``"audit_log"``; ``None`` for tables without ``tenant_id`` (say why in docs/data-model.md).
     - ``audit``: the tenant column for :func:`kernel.audit_capture` (``"tenant_id"``, ``"id"``
       for the tenants table, ``""`` for global rows); ``None`` disables auditing.
+    - ``audit_operations``: what the audit trigger records; a table whose inserts are audited by
+      a trigger of its own (the ledger: a posted entry's event carries its lines) leaves out
+      ``INSERT`` and declares that trigger on the model.
     - ``redact``: columns whose values never reach the audit log (password hashes, secrets).
     - ``versioned``: the database bumps ``version`` on every update.
     - ``append_only``: UPDATE and DELETE are refused by a trigger, for every role.
@@ -80,6 +84,7 @@ class TableGovernance(_DeferredDdlConstraint):
         grants: Mapping[str, Sequence[str]],
         rls: str | None = RLS_TENANT,
         audit: str | None = "tenant_id",
+        audit_operations: Sequence[str] = AUDIT_OPERATIONS,
         redact: Sequence[str] = (),
         versioned: bool = False,
         touch: bool = True,
@@ -90,7 +95,10 @@ class TableGovernance(_DeferredDdlConstraint):
             raise ValueError(f"rls must be one of {RLS_CHOICES} or None, got {rls!r}")
         self.grants = {role: tuple(privs) for role, privs in sorted(grants.items())}
         self.rls = rls
+        if not set(audit_operations) <= set(AUDIT_OPERATIONS) or not audit_operations:
+            raise ValueError(f"audit_operations must be a non-empty subset of {AUDIT_OPERATIONS}")
         self.audit = audit
+        self.audit_operations = tuple(o for o in AUDIT_OPERATIONS if o in audit_operations)
         self.redact = tuple(redact)
         self.versioned = versioned
         self.touch = touch
@@ -144,7 +152,8 @@ class TableGovernance(_DeferredDdlConstraint):
         if self.audit is not None:
             args = ", ".join(f"'{a}'" for a in (self.audit, *self.redact))
             stmts.append(
-                f"CREATE TRIGGER {self.name}_audit AFTER INSERT OR UPDATE OR DELETE ON {table} "
+                f"CREATE TRIGGER {self.name}_audit AFTER {' OR '.join(self.audit_operations)} "
+                f"ON {table} "
                 f"FOR EACH ROW EXECUTE FUNCTION kernel.audit_capture({args})"
             )
         return stmts
@@ -182,15 +191,15 @@ class TableGovernance(_DeferredDdlConstraint):
         if self.rls is not None:
             kwargs["predicate"] = self.predicate
         for attr, default in (
+            ("audit_operations", AUDIT_OPERATIONS),
             ("redact", ()),
             ("versioned", False),
             ("touch", True),
             ("append_only", False),
         ):
             if getattr(self, attr) != default:
-                kwargs[attr] = (
-                    list(getattr(self, attr)) if attr == "redact" else getattr(self, attr)
-                )
+                value = getattr(self, attr)
+                kwargs[attr] = list(value) if isinstance(value, tuple) else value
         return path, args, kwargs
 
 

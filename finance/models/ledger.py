@@ -16,9 +16,11 @@ from finance.models.fields import CURRENCY_FORMAT, MONEY, RATE, currency_field, 
 class JournalEntry(TenantScopedModel):
     """DRAFT (editable, may be unbalanced) -> POSTED (balanced, numbered, final).
 
-    Posting is an UPDATE of ``status``; the database then checks balance, lock date, accounts,
-    FX and reversal exactness, assigns ``posting_seq``, ``posted_at`` and ``posted_by``, and
-    updates the account balances (``finance/triggers.py``).
+    An entry is posted either by inserting it as POSTED together with its lines in one statement
+    (``finance.journal_entry_create``) or by an UPDATE of a draft's ``status``; either way the
+    database checks balance, lock date, accounts, FX and reversal exactness, assigns
+    ``posting_seq``, ``posted_at`` and ``posted_by``, and updates the account balances
+    (``finance/triggers.py``). ``line_count`` is the number of lines, kept by the database.
     """
 
     class Status(models.TextChoices):
@@ -33,6 +35,8 @@ class JournalEntry(TenantScopedModel):
     posting_seq = models.BigIntegerField(null=True, blank=True, editable=False)
     posted_at = models.DateTimeField(null=True, blank=True, editable=False)
     posted_by = models.CharField(max_length=80, blank=True, editable=False)
+    # Kept by the database (the line triggers); a posting is checked against it.
+    line_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     reversal_of = same_tenant_fk(
         "self", related_name="reversals", on_delete=models.PROTECT, null=True
     )
@@ -88,9 +92,12 @@ class JournalEntry(TenantScopedModel):
                 column="reversal_of_id",
                 to="finance.JournalEntry",
             ),
+            # Inserts are audited by finance_journalentry_check_insert: a posted entry's event
+            # carries its lines.
             TableGovernance(
                 name="finance_journalentry",
                 grants=finance_grants("SELECT", "INSERT", "UPDATE", "DELETE"),
+                audit_operations=("UPDATE", "DELETE"),
             ),
         ]
         indexes = [
@@ -117,23 +124,25 @@ class JournalEntry(TenantScopedModel):
                 name="finance_journalentry_guard",
                 when=pgtrigger.Before,
                 operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
+                declare=triggers.ENTRY_GUARD_DECLARE,
                 func=triggers.ENTRY_GUARD,
-            ),
-            GuardTrigger(
-                name="finance_journalentry_post",
-                when=pgtrigger.Before,
-                operation=pgtrigger.Update,
-                condition=pgtrigger.Q(old__status="DRAFT", new__status="POSTED"),
-                declare=triggers.ENTRY_POST_DECLARE,
-                func=triggers.ENTRY_POST,
                 security_definer=True,
             ),
             GuardTrigger(
-                name="finance_journalentry_balances",
+                name="finance_journalentry_check_insert",
+                when=pgtrigger.After,
+                operation=pgtrigger.Insert,
+                declare=triggers.ENTRY_CHECK_DECLARE,
+                func=triggers.ENTRY_CHECK,
+                security_definer=True,
+            ),
+            GuardTrigger(
+                name="finance_journalentry_check_update",
                 when=pgtrigger.After,
                 operation=pgtrigger.Update,
-                condition=pgtrigger.Q(old__status="DRAFT", new__status="POSTED"),
-                func=triggers.ENTRY_BALANCES,
+                condition=pgtrigger.AnyChange("status", "line_count"),
+                declare=triggers.ENTRY_CHECK_DECLARE,
+                func=triggers.ENTRY_CHECK,
                 security_definer=True,
             ),
             triggers.refuse_truncate("finance_journalentry_truncate", "journal entry"),
@@ -193,10 +202,12 @@ class JournalLine(TenantScopedModel):
                 name="finance_journalline_fxrate_fk", column="fx_rate_id", to="finance.FxRate"
             ),
             # Draft lines are replaced (DELETE + INSERT), never edited: no UPDATE privilege.
+            # Inserts are audited by finance_journalline_added (or with their posted entry).
             TableGovernance(
                 name="finance_journalline",
                 grants=finance_grants("SELECT", "INSERT", "DELETE"),
                 touch=False,
+                audit_operations=("UPDATE", "DELETE"),
             ),
         ]
         indexes = [
@@ -208,9 +219,28 @@ class JournalLine(TenantScopedModel):
             GuardTrigger(
                 name="finance_journalline_guard",
                 when=pgtrigger.Before,
-                operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
+                operation=pgtrigger.Update | pgtrigger.Delete,
                 declare=[("v_status", "text")],
                 func=triggers.LINE_GUARD,
+            ),
+            GuardTrigger(
+                name="finance_journalline_added",
+                level=pgtrigger.Statement,
+                when=pgtrigger.After,
+                operation=pgtrigger.Insert,
+                referencing=pgtrigger.Referencing(new="new_lines"),
+                declare=triggers.LINES_ADDED_DECLARE,
+                func=triggers.LINES_ADDED,
+                security_definer=True,
+            ),
+            GuardTrigger(
+                name="finance_journalline_removed",
+                level=pgtrigger.Statement,
+                when=pgtrigger.After,
+                operation=pgtrigger.Delete,
+                referencing=pgtrigger.Referencing(old="old_lines"),
+                func=triggers.LINES_REMOVED,
+                security_definer=True,
             ),
             triggers.refuse_truncate("finance_journalline_truncate", "journal line"),
         ]

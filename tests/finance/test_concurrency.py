@@ -213,3 +213,46 @@ def test_racing_overlapping_fx_rates_one_wins(committed: None, books: SimpleName
     assert len(failures) == 1, results
     assert refused(SimpleNamespace(value=failures[0])) == ("23P01", "finance_fxrate_no_overlap")  # type: ignore[arg-type]
     assert run(tenant, "SELECT count(*) FROM finance.fx_rates WHERE base = 'GBP'") == [(1,)]
+
+
+def test_a_repeatable_read_posting_cannot_miss_a_line_added_meanwhile(
+    committed: None, books: SimpleNamespace
+) -> None:
+    """A hostile session posts a draft under REPEATABLE READ while another adds a line to it:
+    the line addition writes the draft (its line count), so the posting's stale snapshot fails
+    to serialise (40001) instead of posting the entry without the line it cannot see."""
+    import psycopg
+
+    tenant, us = books.tenant.id, books.us
+    draft, _ = services.journal_create_draft(
+        tenant_id=tenant,
+        actor=SYSTEM,
+        company_id=us.company.pk,
+        entry_date=DAY,
+        lines=[
+            services.LineInput(us.accounts["5000"].pk, "debit", Decimal("5.00")),
+            services.LineInput(us.accounts["1000"].pk, "credit", Decimal("5.00")),
+        ],
+    )
+    params = connections["finance"].get_connection_params()
+    set_tenant = "SELECT set_config('app.tenant_id', %s, false)"
+    with psycopg.connect(**params) as poster, psycopg.connect(**params) as adder:
+        poster.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        poster.execute(set_tenant, [str(tenant)])
+        poster.execute("SELECT count(*) FROM finance.journal_lines")  # takes the snapshot
+        adder.execute(set_tenant, [str(tenant)])
+        adder.execute(
+            "INSERT INTO finance.journal_lines (tenant_id, entry_id, account_id, debit, credit, "
+            "currency, txn_amount, fx_rate, memo) VALUES (%s, %s, %s, 1, 0, 'USD', 1, 1, '')",
+            [tenant, draft.pk, us.accounts["5000"].pk],
+        )
+        adder.commit()
+        with pytest.raises(psycopg.errors.SerializationFailure):
+            poster.execute(
+                "UPDATE finance.journal_entries SET status = 'POSTED' WHERE id = %s", [draft.pk]
+            )
+        poster.rollback()
+    rows = run(
+        tenant, ("SELECT status, line_count FROM finance.journal_entries WHERE id = %s", [draft.pk])
+    )
+    assert rows == [("DRAFT", 3)]

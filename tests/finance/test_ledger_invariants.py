@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterator
+from contextvars import ContextVar
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
@@ -31,6 +33,19 @@ INSERT_LINE = (
 POST = "UPDATE finance.journal_entries SET status = 'POSTED' WHERE id = %s RETURNING posting_seq"
 
 
+# The two ways to post: a draft UPDATEd to POSTED, or an entry INSERTed as POSTED together with
+# its lines in one statement (what finance.journal_entry_create does). The rules are the same;
+# tests marked with the `posting` fixture run both ways.
+_PATH: ContextVar[str] = ContextVar("posting_path", default="update")
+
+
+@pytest.fixture(params=["update", "insert"])
+def posting(request: pytest.FixtureRequest) -> Iterator[str]:
+    token = _PATH.set(request.param)
+    yield request.param
+    _PATH.reset(token)
+
+
 def raw_entry(
     tenant_id: uuid.UUID,
     company_id: Any,
@@ -42,6 +57,9 @@ def raw_entry(
 ) -> str:
     """lines: (account_id, debit, credit, currency, txn_amount, fx_rate_id, fx_rate)."""
     entry_id = str(uuid.uuid4())
+    if post and _PATH.get() == "insert":
+        run(tenant_id, insert_posted(entry_id, tenant_id, company_id, lines, day, reversal_of))
+        return entry_id
     statements: list[Any] = [
         (
             INSERT_ENTRY.replace("(tenant_id,", "(id, tenant_id,").replace(
@@ -55,6 +73,38 @@ def raw_entry(
         statements.append((POST, [entry_id]))
     run(tenant_id, *statements)
     return entry_id
+
+
+def insert_posted(
+    entry_id: str,
+    tenant_id: uuid.UUID,
+    company_id: Any,
+    lines: list[tuple[Any, str, str, str, str, Any, str]],
+    day: dt.date = DAY,
+    reversal_of: Any = None,
+    *,
+    line_count: int | None = None,
+) -> tuple[str, list[Any]]:
+    """One statement: the entry as POSTED (claiming ``line_count`` lines, by default as many as
+    it brings) and its lines."""
+    entry = (
+        "INSERT INTO finance.journal_entries (id, tenant_id, company_id, entry_date, status, "
+        "reference, memo, posted_by, created_by, request_hash, reversal_of_id, line_count) "
+        "VALUES (%s, %s, %s, %s, 'POSTED', 'raw', '', '', 'sql', '', %s, %s)"
+    )
+    params: list[Any] = [entry_id, tenant_id, company_id, day, reversal_of]
+    params.append(len(lines) if line_count is None else line_count)
+    if not lines:
+        return entry, params
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, '')"] * len(lines))
+    for line in lines:
+        params += [tenant_id, entry_id, *line]
+    return (
+        f"WITH e AS ({entry} RETURNING id) INSERT INTO finance.journal_lines (tenant_id, "
+        "entry_id, account_id, debit, credit, currency, txn_amount, fx_rate_id, fx_rate, memo) "
+        f"VALUES {values}",
+        params,
+    )
 
 
 def usd(account: Any, debit: str, credit: str) -> tuple[Any, str, str, str, str, None, str]:
@@ -103,6 +153,7 @@ def test_unbalanced_drafts_are_allowed(books: SimpleNamespace, us: Any) -> None:
     ]
 
 
+@pytest.mark.usefixtures("posting")
 def test_each_transaction_currency_must_balance_too(books: SimpleNamespace, us: Any) -> None:
     """110 USD = 110 USD in company currency, but 100 EUR are debited and none credited."""
     tenant, company = ids(books)
@@ -120,6 +171,7 @@ def test_each_transaction_currency_must_balance_too(books: SimpleNamespace, us: 
     assert "EUR" in message(exc)
 
 
+@pytest.mark.usefixtures("posting")
 def test_a_foreign_line_balanced_through_fx_trading_posts(books: SimpleNamespace, us: Any) -> None:
     tenant, company = ids(books)
     fx = run(tenant, "SELECT id FROM finance.fx_rates WHERE base = 'EUR'")[0][0]
@@ -133,6 +185,7 @@ def test_a_foreign_line_balanced_through_fx_trading_posts(books: SimpleNamespace
     )
 
 
+@pytest.mark.usefixtures("posting")
 def test_a_line_must_convert_at_its_stored_rate(books: SimpleNamespace, us: Any) -> None:
     tenant, company = ids(books)
     fx = run(tenant, "SELECT id FROM finance.fx_rates WHERE base = 'EUR'")[0][0]
@@ -148,6 +201,7 @@ def test_a_line_must_convert_at_its_stored_rate(books: SimpleNamespace, us: Any)
     assert refused(exc) == ("23514", "finance_journalline_conversion")
 
 
+@pytest.mark.usefixtures("posting")
 def test_a_line_must_use_the_rate_valid_on_the_entry_date(books: SimpleNamespace, us: Any) -> None:
     tenant, company = ids(books)
     fx = run(tenant, "SELECT id FROM finance.fx_rates WHERE base = 'EUR'")[0][0]
@@ -163,6 +217,7 @@ def test_a_line_must_use_the_rate_valid_on_the_entry_date(books: SimpleNamespace
     assert refused(exc) == ("23514", "finance_journalline_fx_rate")
 
 
+@pytest.mark.usefixtures("posting")
 def test_a_line_cannot_use_another_companys_account(books: SimpleNamespace, us: Any) -> None:
     tenant, company = ids(books)
     with pytest.raises(DatabaseError) as exc:
@@ -180,6 +235,7 @@ def test_a_line_cannot_use_another_companys_account(books: SimpleNamespace, us: 
     )
 
 
+@pytest.mark.usefixtures("posting")
 def test_a_posted_entry_needs_two_lines(books: SimpleNamespace) -> None:
     tenant, company = ids(books)
     with pytest.raises(DatabaseError) as exc:
@@ -281,11 +337,120 @@ def test_no_line_without_an_entry(books: SimpleNamespace, us: Any) -> None:
     assert refused(exc) == ("23503", "finance_journalline_entry_fk")
 
 
-def test_entries_are_inserted_as_drafts(books: SimpleNamespace) -> None:
+def test_an_entry_inserted_as_posted_is_numbered_and_stamped_by_the_database(
+    books: SimpleNamespace, us: Any
+) -> None:
+    """Whatever an INSERT says about the posting, the database numbers and stamps it."""
     tenant, company = ids(books)
+    first = post_simple(us)
+    entry = str(uuid.uuid4())
+    sql, params = insert_posted(
+        entry,
+        tenant,
+        company,
+        [usd(us.accounts["5000"], "5.00", "0"), usd(us.accounts["1000"], "0", "5.00")],
+    )
+    forged = sql.replace("(id, tenant_id,", "(posting_seq, posted_at, id, tenant_id,").replace(
+        "VALUES (%s, %s, %s, %s, 'POSTED', 'raw', '', ''",
+        "VALUES (999, '2001-01-01', %s, %s, %s, %s, 'POSTED', 'raw', '', 'forger'",
+    )
+    assert forged.count("999") == 1 and "forger" in forged
+    run(tenant, (forged, params))
+    seq, posted_at, posted_by, count = run(
+        tenant,
+        (
+            "SELECT posting_seq, posted_at, posted_by, line_count FROM finance.journal_entries "
+            "WHERE id = %s",
+            [entry],
+        ),
+    )[0]
+    assert (seq, posted_by, count) == (first.posting_seq + 1, "sql:test", 2)
+    assert posted_at.year >= 2026
+
+
+def test_a_posted_entry_brings_exactly_the_lines_it_records(
+    books: SimpleNamespace, us: Any
+) -> None:
+    """Too few or too many lines for the count it claims, or lines sent in a later statement:
+    refused; the lines a posting is checked with are the ones it records."""
+    tenant, company = ids(books)
+    two = [usd(us.accounts["5000"], "5.00", "0"), usd(us.accounts["1000"], "0", "5.00")]
+    three = [*two, usd(us.accounts["1000"], "0", "0.01")]
+    for lines, claimed in ((two, 3), ([*three[:2], usd(us.accounts["5000"], "0.01", "0")], 2)):
+        with pytest.raises(DatabaseError) as exc:
+            run(
+                tenant, insert_posted(str(uuid.uuid4()), tenant, company, lines, line_count=claimed)
+            )
+        # Whichever check sees it first: the entry's (its lines) or the lines' (their entry).
+        assert refused(exc) in (
+            ("23514", "finance_journalentry_line_count"),
+            ("23514", "finance_journalline_posted_immutable"),
+        )
+    entry = str(uuid.uuid4())
     with pytest.raises(DatabaseError) as exc:
-        run(tenant, (INSERT_ENTRY, [tenant, company, DAY, "POSTED", None]))
-    assert refused(exc) == ("23514", "finance_journalentry_insert_draft")
+        run(
+            tenant,
+            insert_posted(entry, tenant, company, [], line_count=2),
+            *[(INSERT_LINE, [tenant, entry, *line]) for line in two],
+        )
+    assert refused(exc) == ("23514", "finance_journalentry_line_count")
+
+
+def test_an_unbalanced_entry_inserted_as_posted_is_refused(books: SimpleNamespace, us: Any) -> None:
+    tenant, company = ids(books)
+    lines = [usd(us.accounts["5000"], "100.00", "0"), usd(us.accounts["1000"], "0", "99.99")]
+    entry = str(uuid.uuid4())
+    with pytest.raises(DatabaseError) as exc:
+        run(tenant, insert_posted(entry, tenant, company, lines))
+    assert refused(exc) == ("23514", "finance_journalentry_balanced")
+    assert entry in message(exc)
+    assert run(tenant, ("SELECT count(*) FROM finance.journal_entries WHERE id = %s", [entry])) == [
+        (0,)
+    ]
+
+
+def test_two_lines_that_balance_each_other_cannot_join_a_posted_entry(
+    books: SimpleNamespace, us: Any, posted: Any
+) -> None:
+    """Balanced or not, a line added after the posting changes the entry: refused."""
+    tenant = books.tenant.id
+    pair = [usd(us.accounts["5000"], "1.00", "0"), usd(us.accounts["1000"], "0", "1.00")]
+    with pytest.raises(DatabaseError) as exc:
+        run(
+            tenant,
+            (
+                INSERT_LINE.replace(" RETURNING id", "").replace(
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, '')",
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, ''), "
+                    "(%s, %s, %s, %s, %s, %s, %s, %s, %s, '')",
+                ),
+                [tenant, posted.pk, *pair[0], tenant, posted.pk, *pair[1]],
+            ),
+        )
+    assert refused(exc) == ("23514", "finance_journalline_posted_immutable")
+
+
+def test_a_drafts_line_count_follows_its_lines(books: SimpleNamespace, us: Any) -> None:
+    tenant, company = ids(books)
+    draft = raw_entry(tenant, company, [usd(us.accounts["5000"], "5.00", "0")], post=False)
+    count = ("SELECT line_count FROM finance.journal_entries WHERE id = %s", [draft])
+    assert run(tenant, count) == [(1,)]
+    run(tenant, (INSERT_LINE, [tenant, draft, *usd(us.accounts["1000"], "0", "5.00")]))
+    run(tenant, (INSERT_LINE, [tenant, draft, *usd(us.accounts["1000"], "0", "1.00")]))
+    assert run(tenant, count) == [(3,)]
+    run(
+        tenant,
+        (
+            "DELETE FROM finance.journal_lines WHERE entry_id = %s AND debit = 0 AND credit = 1",
+            [draft],
+        ),
+    )
+    assert run(tenant, count) == [(2,)]
+    # A count set by hand that disagrees with the lines is refused.
+    with pytest.raises(DatabaseError) as exc:
+        run(tenant, ("UPDATE finance.journal_entries SET line_count = 5 WHERE id = %s", [draft]))
+    assert refused(exc) == ("23514", "finance_journalentry_line_count")
+    assert run(tenant, (POST, [draft]))[0][0] is not None
 
 
 # --- reversals -----------------------------------------------------------------------------
@@ -304,6 +469,7 @@ def test_a_reversal_is_the_exact_negation_and_only_one_is_allowed(
     assert refused(exc) == ("23505", "finance_journalentry_one_reversal")
 
 
+@pytest.mark.usefixtures("posting")
 def test_a_partial_reversal_is_refused(books: SimpleNamespace, us: Any, posted: Any) -> None:
     tenant, company = ids(books)
     with pytest.raises(DatabaseError) as exc:
@@ -316,6 +482,7 @@ def test_a_partial_reversal_is_refused(books: SimpleNamespace, us: Any, posted: 
     assert refused(exc) == ("23514", "finance_journalentry_reversal_exact")
 
 
+@pytest.mark.usefixtures("posting")
 def test_a_reversal_of_a_draft_is_refused(books: SimpleNamespace, us: Any) -> None:
     tenant, company = ids(books)
     draft = raw_entry(tenant, company, [usd(us.accounts["5000"], "5.00", "0")], post=False)
@@ -351,6 +518,7 @@ def test_a_reversal_must_be_dated_in_an_open_period(
 # --- lock dates ----------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("posting")
 def test_nothing_posts_on_or_before_the_lock_date(books: SimpleNamespace, us: Any) -> None:
     tenant, company = ids(books)
     run(tenant, ("UPDATE finance.companies SET hard_lock_date = %s WHERE id = %s", [DAY, company]))
@@ -362,6 +530,7 @@ def test_nothing_posts_on_or_before_the_lock_date(books: SimpleNamespace, us: An
     raw_entry(tenant, company, lines, day=DAY + dt.timedelta(days=1))
 
 
+@pytest.mark.usefixtures("posting")
 def test_the_soft_lock_binds_too_but_can_move_back(books: SimpleNamespace, us: Any) -> None:
     tenant, company = ids(books)
     lines = [usd(us.accounts["5000"], "5.00", "0"), usd(us.accounts["1000"], "0", "5.00")]
@@ -394,6 +563,7 @@ def test_the_hard_lock_only_moves_forward(books: SimpleNamespace, new: str | Non
 # --- gap-free numbering and balances --------------------------------------------------------
 
 
+@pytest.mark.usefixtures("posting")
 def test_posting_numbers_are_gap_free_even_after_a_refused_posting(
     books: SimpleNamespace, us: Any
 ) -> None:
@@ -419,6 +589,7 @@ def test_balances_are_read_only_for_the_runtime_role(books: SimpleNamespace, us:
         assert refused(exc)[0] == "42501", sql
 
 
+@pytest.mark.usefixtures("posting")
 def test_balances_follow_postings_exactly(books: SimpleNamespace, us: Any) -> None:
     for amount in ("100.00", "0.01", "2500.50"):
         post_simple(us, amount)

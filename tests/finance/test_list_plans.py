@@ -7,7 +7,7 @@ once as the owner (bench/list_scale.py, the guards' effects reproduced) and anal
 list runs through its real code path (selector + keyset paginator, or the admin changelist) and
 every query it sent on the list's table is EXPLAINed as the runtime role inside the tenant
 context (so the RLS predicate is in the plan). The plan must read a tenant-leading index in list
-order: no Sort, no Seq Scan, no aggregate except the per-row line count.
+order: no Sort, no Seq Scan, no aggregate (an entry's line count is a column of its row).
 """
 
 from __future__ import annotations
@@ -116,18 +116,13 @@ def assert_page_shaped(plan: Plan, index: str | tuple[str, ...], *, sql: str = "
     assert drivers[0]["Index Name"] in indexes, f"list read through the wrong index:\n{shown}"
     tenant_in = "Filter" if drivers[0]["Index Name"].endswith("_pkey") else "Index Cond"
     assert "tenant_id" in drivers[0].get(tenant_in, ""), f"index not tenant-led:\n{shown}"
-    for node, in_subplan in nodes(plan):
+    for node, _ in nodes(plan):
         kind = node["Node Type"]
         assert kind not in ("Sort", "Incremental Sort", "Seq Scan", "Bitmap Heap Scan"), (
             f"{kind} in a list plan:\n{shown}"
         )
         assert kind not in ("Hash Join", "Merge Join", "Hash"), f"{kind} in a list plan:\n{shown}"
-        if kind == "Aggregate":
-            # Only the per-row line count: a plain aggregate under a SubPlan, per entry.
-            assert in_subplan and node["Strategy"] == "Plain", f"aggregate over the list:\n{shown}"
-            probes = [n for n, _ in nodes(node) if n.get("Relation Name") == "journal_lines"]
-            assert probes, shown
-            assert all(n.get("Index Name") == "finance_line_entry_idx" for n in probes), shown
+        assert kind != "Aggregate", f"aggregate in a list plan:\n{shown}"
 
 
 def request(**params: Any) -> Request:
@@ -327,7 +322,7 @@ def test_admin_changelist_reads_one_page_and_counts_nothing(
 
 
 def test_the_line_count_is_the_lines_of_each_entry(big: Tenant) -> None:
-    """The per-row subquery agrees with counting the lines (the GROUP BY it replaced)."""
+    """The count each row carries agrees with counting the lines (the GROUP BY it replaced)."""
     with tenant_context(big.id, using=["finance"]):
         page = list(selectors.journal_entries(tenant_id=big.id).order_by("-created_at")[:20])
         counted = {

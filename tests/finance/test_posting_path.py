@@ -142,9 +142,11 @@ def test_the_posting_function_posts_through_the_guards(
         "WHERE row_id = %s OR new_values->>'entry_id' = %s ORDER BY id",
         [str(entry), str(entry)],
     )
+    # The draft, its two lines (and the line count they update), the posting UPDATE.
     assert sorted(audited) == sorted(
         [
             ("journal_entries", "INSERT"),
+            ("journal_entries", "UPDATE"),
             ("journal_lines", "INSERT"),
             ("journal_lines", "INSERT"),
             ("journal_entries", "UPDATE"),
