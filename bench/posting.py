@@ -7,7 +7,8 @@ Three paths in the same run, against the `<name>_bench` database:
 - governed: the same SQL as aibos_finance_role on the real tables, then UPDATE ... POSTED:
             RLS, guard triggers (balance check, numbering, balances), audit rows.
 - call:     the service's shape in plain psycopg: tenant variables and
-            finance.journal_entry_create(...) in one query, then COMMIT (every protection).
+            finance.journal_entry_create(...) in one query, its own transaction (one round
+            trip, every protection).
 - service:  finance.services.journal_create_draft(post=True) through Django, every protection.
 - floor:    the framework floor: the service's unit of work (tenant context, transaction,
             variables) around one `SELECT 1`: what Django costs before any posting work.
@@ -74,8 +75,9 @@ POST_SQL = "UPDATE finance.journal_entries SET status = 'POSTED' WHERE id = %s"
 # The service's own shape in plain psycopg: variables with the first statement, one call.
 CALL_SQL = (
     "SELECT set_config('app.tenant_id', %s, true), set_config('app.actor', %s, true); "
-    'SELECT * FROM "finance".journal_entry_create('
-    "%s, %s, %s, %s, 'bench', '', 'bench', NULL, '', NULL, %s::jsonb, true)"
+    'SELECT "finance".journal_entry_create('
+    "%s, %s, %s, %s, 'bench', '', 'bench', NULL, '', NULL, "
+    "%s::uuid[], %s::text[], %s::numeric[], %s::text[], true)"
 )
 
 
@@ -167,50 +169,32 @@ def _sql_client(alias: str, schema: str, post: bool, book: dict[str, Any], n: in
 
 
 def _call_client(book: dict[str, Any], n: int) -> float:
-    """Governed SQL in the service's shape: one simple-protocol query per entry (variables +
-    ``journal_entry_create``), then COMMIT."""
-    import json
-
+    """Governed SQL in the service's shape: one simple-protocol query per entry (the tenant
+    variables + ``journal_entry_create``), its own implicit transaction: one round trip."""
     import psycopg
 
     with _connect("finance") as conn:
+        conn.autocommit = True
         cur = psycopg.ClientCursor(conn)
+        accounts, sides, memos = [book["debit"], book["credit"]], ["debit", "credit"], ["", ""]
         started = time.perf_counter()
         for i in range(n):
-            amount = str(Decimal(i % 997 + 1))
-            lines = json.dumps(
-                [
-                    {
-                        "id": str(uuid.uuid4()),
-                        "line_no": 1,
-                        "account_id": str(book["debit"]),
-                        "debit": amount,
-                        "credit": "0",
-                        "currency": "USD",
-                        "txn_amount": amount,
-                        "fx_rate_id": None,
-                        "fx_rate": "1",
-                        "memo": "",
-                    },
-                    {
-                        "id": str(uuid.uuid4()),
-                        "line_no": 2,
-                        "account_id": str(book["credit"]),
-                        "debit": "0",
-                        "credit": amount,
-                        "currency": "USD",
-                        "txn_amount": amount,
-                        "fx_rate_id": None,
-                        "fx_rate": "1",
-                        "memo": "",
-                    },
-                ]
-            )
+            amount = Decimal(i % 997 + 1)
             cur.execute(
                 CALL_SQL,
-                [str(TENANT), ACTOR, uuid.uuid4(), TENANT, book["company"], DAY, lines],
+                [
+                    str(TENANT),
+                    ACTOR,
+                    uuid.uuid4(),
+                    TENANT,
+                    book["company"],
+                    DAY,
+                    accounts,
+                    sides,
+                    [amount, amount],
+                    memos,
+                ],
             )
-            conn.commit()
         return time.perf_counter() - started
 
 

@@ -24,6 +24,7 @@ NOT_FOUND = "{what} {id} does not exist."
 UNKNOWN_CURRENCY = "{code!r} is not an active ISO 4217 currency code."
 TOO_MANY_DECIMALS = "{amount} has more decimals than {currency} allows ({places})."
 WRONG_COMPANY = "{what} {id} belongs to another company."
+BAD_SIDE = "{field}: a line's side is debit or credit, not {side!r}."
 WRONG_CURRENCY = "{what} is in {actual}; this needs {expected}."
 NO_FX_RATE = "No {base}/{quote} FX rate is valid on {date}: set one first."
 NO_ACTIVE_MATRIX = (

@@ -36,13 +36,17 @@ DATE_TOO_LATE = (
 
 def check_amount(amount: Decimal, currency: str, *, field: str, what: str) -> Decimal:
     if amount > AMOUNT_MAX:
-        raise Unprocessable(
-            AMOUNT_LIMIT.format(
-                field=field, amount=amount, currency=currency, limit=AMOUNT_MAX, what=what
-            ),
-            extra={"code": "finance_amount_limit", "field": field, "limit": str(AMOUNT_MAX)},
-        )
+        raise beyond_the_limit(amount, currency, field=field, what=what)
     return amount
+
+
+def beyond_the_limit(amount: object, currency: str, *, field: str, what: str) -> Unprocessable:
+    return Unprocessable(
+        AMOUNT_LIMIT.format(
+            field=field, amount=amount, currency=currency, limit=AMOUNT_MAX, what=what
+        ),
+        extra={"code": "finance_amount_limit", "field": field, "limit": str(AMOUNT_MAX)},
+    )
 
 
 def date_window(today: dt.date | None = None) -> tuple[dt.date, dt.date]:

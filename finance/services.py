@@ -28,11 +28,12 @@ from django.db import (
     connections,
 )
 from django.db import transaction as db_transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from aibos.errors import ApplicationError, Conflict
+from aibos.errors import ApplicationError, Conflict, DatabaseRefusal
 from aibos.tenancy import tenant_context
-from finance import currencies, errors, limits
+from finance import currencies, errors, limits, sql
 from finance.models import (
     Account,
     ApprovalBand,
@@ -297,26 +298,22 @@ class LineInput:
     memo: str = ""
 
 
-def _posting_context(
+def _account_context(
     tenant_id: uuid.UUID, company_id: Any, account_ids: set[Any]
 ) -> tuple[str, dict[Any, tuple[Any, str]]]:
-    """The company's base currency and (company, currency) of each account, in one query."""
-    with connections[ALIAS].cursor() as cur:
-        # A function (migration 0006): its plan is cached per connection.
-        cur.execute(
-            'SELECT * FROM "finance".posting_context(%s, %s, %s::uuid[])',
-            [tenant_id, company_id, list(account_ids)],
-        )
-        rows = cur.fetchall()
-    if not rows:
-        raise errors.NotFound(errors.NOT_FOUND.format(what="Company", id=company_id))
-    accounts = {row[1]: (row[2], row[3]) for row in rows if row[1] is not None}
+    """The company's base currency and (company, currency) of each account, for a line added to
+    a draft (a whole entry is validated by ``finance.journal_entry_create`` itself)."""
+    company = _get(Company, tenant_id, company_id, "Company")
+    accounts = {
+        a.pk: (a.company_id, a.currency)
+        for a in Account.objects.filter(tenant_id=tenant_id, pk__in=account_ids)
+    }
     missing = account_ids - set(accounts)
     if missing:
         raise errors.NotFound(
             errors.NOT_FOUND.format(what="Account", id=sorted(map(str, missing))[0])
         )
-    return rows[0][0], accounts
+    return company.base_currency, accounts
 
 
 def _line_rows(
@@ -331,7 +328,7 @@ def _line_rows(
 ) -> list[JournalLine]:
     """Convert each line into the company currency at the rate valid on the entry date (not yet
     written). ``field`` names a line's amount in errors."""
-    base, accounts = context or _posting_context(
+    base, accounts = context or _account_context(
         tenant_id, company_id, {x.account_id for x in lines}
     )
     rows: list[JournalLine] = []
@@ -434,6 +431,12 @@ def _post(entry: JournalEntry) -> JournalEntry:
     return entry
 
 
+_CREATE_ENTRY = (
+    'SELECT "finance".journal_entry_create(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, '
+    "%s::uuid[], %s::text[], %s::numeric[], %s::text[], %s)"
+)
+
+
 def journal_create_draft(
     *,
     tenant_id: uuid.UUID,
@@ -447,10 +450,15 @@ def journal_create_draft(
     post: bool = False,
 ) -> tuple[JournalEntry, bool]:
     """A draft entry with optional lines, optionally posted at once. Returns (entry, created);
-    with an idempotency key, a replay returns the original entry and ``created=False``."""
+    with an idempotency key, a replay returns the original entry and ``created=False``.
+
+    One statement (``finance.journal_entry_create``): it validates and converts the lines, inserts
+    the entry and its lines (POSTED when asked; the guards check and number it) and returns them,
+    lines attached, so nothing is read back."""
     limits.check_accounting_date(entry_date, field="entry_date")
+    lines = list(lines)
     digest: str = ""
-    payload: dict[str, Any] = {}
+    payload: dict[str, Any] | None = None
     if idempotency_key is not None:
         digest, payload = request_fingerprint(
             {
@@ -462,86 +470,80 @@ def journal_create_draft(
                 "lines": [[str(x.account_id), x.side, str(x.amount), x.memo] for x in lines],
             }
         )
-
-    def build() -> JournalEntry:
-        entry = JournalEntry(
-            id=uuid.uuid4(),
-            tenant_id=tenant_id,
-            company_id=company_id,
-            entry_date=entry_date,
-            reference=reference,
-            memo=memo,
-            created_by=actor,
-            idempotency_key=idempotency_key,
-            request_hash=digest,
-            request_payload=payload if idempotency_key else None,
-        )
-        lines_ = list(lines)
-        # First, so a missing company or account is a 404 rather than a key violation. As the
-        # unit's first statement it also carries the tenant variables (one round trip).
-        context = _posting_context(tenant_id, company_id, {x.account_id for x in lines_})
-        rows = _line_rows(tenant_id, entry.id, entry_date, company_id, lines_, context=context)
-        if rows:
-            _check_entry_total(rows, context[0])
-        try:
-            _create_entry(entry, rows, post=post)
-        except (IntegrityError, InternalError, DataError) as exc:
-            if _is_idempotency_race(exc):
-                raise  # a concurrent twin won: _create_once returns its entry
-            raise _refused_unsaved(exc, entry.id) from exc
-        return entry
-
-    with _unit(tenant_id, actor):
-        if idempotency_key is None:
-            return build(), True
-        entry, created = _create_once(JournalEntry, tenant_id, idempotency_key, build)
-        if not created:
-            entry = _replay(entry, idempotency_key, digest, payload)
-    return entry, created
-
-
-def _create_entry(entry: JournalEntry, rows: Sequence[JournalLine], *, post: bool) -> None:
-    """Entry, lines and (with ``post``) the posting in one round trip:
-    ``finance.journal_entry_create`` runs the same INSERTs and UPDATE as raw SQL would, as the
-    finance role, under every guard (migration 0006)."""
-    lines = [
-        {
-            "id": str(r.id),
-            "line_no": r.line_no,
-            "account_id": str(r.account_id),
-            "debit": str(r.debit),
-            "credit": str(r.credit),
-            "currency": r.currency,
-            "txn_amount": str(r.txn_amount),
-            "fx_rate_id": str(r.fx_rate_id) if r.fx_rate_id else None,
-            "fx_rate": str(r.fx_rate_value),
-            "memo": r.memo,
-        }
-        for r in rows
+    entry_id = uuid.uuid4()
+    params: list[Any] = [
+        entry_id,
+        tenant_id,
+        company_id,
+        entry_date,
+        reference,
+        memo,
+        actor,
+        idempotency_key,
+        digest,
+        None if payload is None else json.dumps(payload),
+        [x.account_id for x in lines],
+        [x.side for x in lines],
+        [x.amount for x in lines],
+        [x.memo for x in lines],
+        post,
     ]
-    with connections[ALIAS].cursor() as cur:
-        cur.execute(
-            'SELECT * FROM "finance".journal_entry_create('
-            "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s)",
-            [
-                entry.id,
-                entry.tenant_id,
-                entry.company_id,
-                entry.entry_date,
-                entry.reference,
-                entry.memo,
-                entry.created_by,
-                entry.idempotency_key,
-                entry.request_hash,
-                json.dumps(entry.request_payload) if entry.request_payload is not None else None,
-                json.dumps(lines),
-                post,
-            ],
+    with _unit(tenant_id, actor), connections[ALIAS].cursor() as cur:
+        try:
+            cur.execute(_CREATE_ENTRY, params)
+        except (IntegrityError, InternalError, DataError) as exc:
+            raise _posting_refused(exc, entry_id, company_id) from exc
+        (result,) = cur.fetchone()
+    outcome = json.loads(result, parse_float=Decimal)
+    entry = _entry_with_lines(outcome["entry"])
+    if outcome["created"]:
+        return entry, True
+    assert idempotency_key is not None and payload is not None
+    return _replay(entry, idempotency_key, digest, payload), False
+
+
+def _from_row(model: Any, row: dict[str, Any]) -> Any:
+    """A model instance from a row as ``to_jsonb`` renders it (keys are column names)."""
+    fields = model._meta.concrete_fields
+    return model.from_db(
+        ALIAS, [f.attname for f in fields], [f.to_python(row[f.column]) for f in fields]
+    )
+
+
+def _entry_with_lines(row: dict[str, Any]) -> JournalEntry:
+    """The entry and, as if prefetched, its lines: ``entry.lines.all()`` reads nothing."""
+    entry: JournalEntry = _from_row(JournalEntry, row)
+    lines: QuerySet[JournalLine] = QuerySet(model=JournalLine)
+    lines._result_cache = [_from_row(JournalLine, line) for line in row["lines"]]
+    lines._prefetch_done = True  # type: ignore[attr-defined]
+    entry._prefetched_objects_cache = {"lines": lines}  # type: ignore[attr-defined]
+    return entry
+
+
+def _posting_refused(exc: DatabaseError, entry_id: Any, company_id: Any) -> ApplicationError:
+    """The function refused the request (a ``finance_request_*`` rule, answered as it was before
+    the checks moved into SQL), or a guard refused the entry."""
+    refusal = DatabaseRefusal.of(exc)
+    if refusal.sqlstate != sql.REQUEST_SQLSTATE or not refusal.rule.startswith("finance_request_"):
+        return _refused_unsaved(exc, entry_id)
+    diag = getattr(exc.__cause__, "diag", None)
+    detail: dict[str, Any] = json.loads(getattr(diag, "message_detail", None) or "{}")
+    rule = refusal.rule
+    if rule == sql.REQUEST_COMPANY_MISSING:
+        return errors.NotFound(errors.NOT_FOUND.format(what="Company", id=company_id))
+    if rule == sql.REQUEST_ACCOUNT_MISSING:
+        return errors.NotFound(errors.NOT_FOUND.format(what="Account", id=detail["id"]))
+    if rule == sql.REQUEST_WRONG_COMPANY:
+        return errors.Unprocessable(errors.WRONG_COMPANY.format(what="Account", id=detail["id"]))
+    if rule == sql.REQUEST_DECIMALS:
+        return errors.Unprocessable(errors.TOO_MANY_DECIMALS.format(**detail))
+    if rule == sql.REQUEST_NO_FX_RATE:
+        return errors.Unprocessable(errors.NO_FX_RATE.format(**detail))
+    if rule == sql.REQUEST_AMOUNT_LIMIT:
+        return limits.beyond_the_limit(
+            detail["amount"], detail["currency"], field=detail["field"], what=detail["what"]
         )
-        row = cur.fetchone()
-    if post and row is not None and row[0] is not None:
-        entry.status = JournalEntry.Status.POSTED
-        entry.posting_seq, entry.posted_at, entry.posted_by = row
+    return errors.Unprocessable(errors.BAD_SIDE.format(**detail))
 
 
 def _check_entry_total(rows: Sequence[JournalLine], base: str) -> None:
