@@ -272,46 +272,68 @@ LABELS = {
     "floor": "framework floor (unit of work, SELECT 1)",
 }
 
-CHECK_START = "v_lines := 0; v_debit := 0; v_credit := 0; v_foreign := 0;"
+CHECK_START = "v_lines := 0; v_debit := 0; v_credit := 0; v_foreign := 0;"  # in ENTRY_CHECK
 CHECK_END = "IF NEW.reversal_of_id IS NOT NULL THEN"
 
 
-def _big_entry_seconds(book: dict[str, Any], accounts: list[Any]) -> float:
-    """Insert a 500-line balanced draft and post it, as the finance role; seconds."""
-    rows = []
-    for i in range(BIG_LINES):
-        account = accounts[i % len(accounts)]
-        side = i % 2
-        rows.append((account, "10.00" if side == 0 else "0", "0" if side == 0 else "10.00", i))
+BIG_PATHS = {
+    # path: (what it measures, the trigger function whose balance check is removed for "without")
+    "call": ("one call (inserted as POSTED)", "finance.guard_finance_journalentry_check_insert"),
+    "draft": ("draft, then UPDATE to POSTED", "finance.guard_finance_journalentry_check_update"),
+}
+
+
+def _big_entry_seconds(path: str, book: dict[str, Any], accounts: list[Any]) -> float:
+    """A 500-line balanced entry as the finance role, seconds: through the one-call function, or
+    as a draft (one INSERT of its lines) then posted."""
+    sides = ["debit" if i % 2 == 0 else "credit" for i in range(BIG_LINES)]
+    accounts_ = [accounts[i % len(accounts)] for i in range(BIG_LINES)]
+    amounts = [Decimal("10.00")] * BIG_LINES
     with _connect("finance") as conn:
         cur = conn.cursor()
         started = time.perf_counter()
         with conn.transaction():
             cur.execute("SELECT set_config('app.tenant_id', %s, true)", [str(TENANT)])
-            cur.execute(ENTRY_SQL.format(schema="finance"), [TENANT, book["company"], DAY])
-            (entry,) = cur.fetchone()  # type: ignore[misc]
-            cur.executemany(
-                "INSERT INTO finance.journal_lines (tenant_id, entry_id, account_id, debit, credit, "
-                "currency, txn_amount, fx_rate, memo, line_no) "
-                "VALUES (%s, %s, %s, %s, %s, 'USD', 10, 1, '', %s)",
-                [(TENANT, entry, a, d, c, n) for a, d, c, n in rows],
-            )
-            cur.execute(POST_SQL, [entry])
+            if path == "call":
+                cur.execute(
+                    "SELECT \"finance\".journal_entry_create(%s, %s, %s, %s, 'big', '', "
+                    "'bench', NULL, '', NULL, %s::uuid[], %s::text[], %s::numeric[], %s::text[], true)",
+                    [
+                        uuid.uuid4(),
+                        TENANT,
+                        book["company"],
+                        DAY,
+                        accounts_,
+                        sides,
+                        amounts,
+                        [""] * BIG_LINES,
+                    ],
+                )
+            else:
+                cur.execute(ENTRY_SQL.format(schema="finance"), [TENANT, book["company"], DAY])
+                (entry,) = cur.fetchone()  # type: ignore[misc]
+                cur.execute(
+                    "INSERT INTO finance.journal_lines (tenant_id, entry_id, account_id, debit, "
+                    "credit, currency, txn_amount, fx_rate, memo, line_no) "
+                    "SELECT %s, %s, a, CASE WHEN s = 'debit' THEN 10 ELSE 0 END, "
+                    "CASE WHEN s = 'credit' THEN 10 ELSE 0 END, 'USD', 10, 1, '', n "
+                    "FROM unnest(%s::uuid[], %s::text[]) WITH ORDINALITY AS x(a, s, n)",
+                    [TENANT, entry, accounts_, sides],
+                )
+                cur.execute(POST_SQL, [entry])
         return time.perf_counter() - started
 
 
-def _swap_post_function(without_check: bool, original: list[str]) -> None:
-    """Replace the posting trigger's function with a copy lacking the balance/line check (the
-    rest — lock date, reversal, numbering — unchanged), or put the original back."""
+def _swap_check(function: str, without_check: bool, originals: dict[str, str]) -> None:
+    """Replace a posting trigger's function with a copy lacking the line and balance checks (the
+    rest — numbering, balances, audit — unchanged), or put the original back."""
     from django.db import connections
 
     with connections["default"].cursor() as cur:
-        if not original:
-            cur.execute(
-                "SELECT pg_get_functiondef('finance.guard_finance_journalentry_post'::regproc)"
-            )
-            original.append(cur.fetchone()[0])
-        definition = original[0]
+        if function not in originals:
+            cur.execute("SELECT pg_get_functiondef(%s::regproc)", [function])
+            originals[function] = cur.fetchone()[0]
+        definition = originals[function]
         if without_check:
             start, end = definition.index(CHECK_START), definition.index(CHECK_END)
             definition = definition[:start] + definition[end:]
@@ -359,23 +381,26 @@ def main() -> None:
             )
         )
     connections.close_all()
-    original: list[str] = []
-    timings: dict[bool, list[float]] = {True: [], False: []}
+    originals: dict[str, str] = {}
+    timings: dict[tuple[str, bool], list[float]] = {}
     try:
         for _ in range(BIG_ROUNDS):
-            for check in (True, False):
-                _swap_post_function(not check, original)
-                timings[check].append(_big_entry_seconds(books[0], accounts))
+            for path, (_, function) in BIG_PATHS.items():
+                for check in (True, False):
+                    _swap_check(function, not check, originals)
+                    timings.setdefault((path, check), []).append(
+                        _big_entry_seconds(path, books[0], accounts)
+                    )
     finally:
-        _swap_post_function(False, original)
-    with_check, without = (statistics.median(timings[k]) for k in (True, False))
-    print(f"\n{BIG_LINES}-line entry, insert + post, median of {BIG_ROUNDS}")
-    print(
-        f"with the balance check:    {with_check * 1000:8.1f} ms  ({1 / with_check:6.1f} entries/s)"
-    )
-    print(f"without the balance check: {without * 1000:8.1f} ms  ({1 / without:6.1f} entries/s)")
-    print(f"speed with check / without: {without / with_check:.3f}")
-    print(f"rows: {len(timings[True]) + len(timings[False])} big entries posted, numbering intact")
+        for function in originals:
+            _swap_check(function, False, originals)
+    print(f"\n{BIG_LINES}-line entry, median of {BIG_ROUNDS}")
+    for path, (label, _) in BIG_PATHS.items():
+        with_check, without = (statistics.median(timings[(path, k)]) for k in (True, False))
+        print(
+            f"{label:<32} with the balance check {with_check * 1000:7.1f} ms, "
+            f"without {without * 1000:7.1f} ms: speed ratio {without / with_check:.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -65,7 +65,6 @@ DECLARE
     + r""";
     v_base text;
     v_exp integer;
-    v_missing text;
     v_constraint text;
     r record;
     v_field text;
@@ -98,25 +97,14 @@ BEGIN
     + r""";
     END IF;
     v_exp := "finance".currency_exponent(v_base);
-    SELECT min(x::text) INTO v_missing FROM unnest(p_accounts) x
-     WHERE NOT EXISTS (SELECT 1 FROM "finance"."accounts" a WHERE a.tenant_id = p_tenant_id AND a.id = x);
-    IF v_missing IS NOT NULL THEN
-        """
-    + _refuse(
-        REQUEST_ACCOUNT_MISSING,
-        "format('Account %s does not exist.', v_missing)",
-        "'id', v_missing",
-    )
-    + r""";
-    END IF;
-
     -- Each line in the company currency at the rate valid on the entry date, rounded half away
     -- from zero to the company currency's minor units (docs/ledger.md, "Money").
     FOR r IN
         SELECT i.n, i.account_id, i.side, i.amount, a.company_id, a.currency::text AS currency,
-               fx.id AS fx_id, fx.rate AS fx_rate
+               fx.id AS fx_id, fx.rate AS fx_rate,
+               min(i.account_id::text) FILTER (WHERE a.id IS NULL) OVER () AS first_missing
           FROM unnest(p_accounts, p_sides, p_amounts) WITH ORDINALITY AS i(account_id, side, amount, n)
-          JOIN "finance"."accounts" a ON a.tenant_id = p_tenant_id AND a.id = i.account_id
+          LEFT JOIN "finance"."accounts" a ON a.tenant_id = p_tenant_id AND a.id = i.account_id
           LEFT JOIN LATERAL (
                 SELECT f.id, f.rate FROM "finance"."fx_rates" f
                  WHERE f.tenant_id = p_tenant_id AND f.base = a.currency AND f.quote = v_base
@@ -125,6 +113,16 @@ BEGIN
           ) fx ON a.currency <> v_base
          ORDER BY i.n
     LOOP
+        -- Any account missing (the first by id): a 404 before any other refusal.
+        IF r.first_missing IS NOT NULL THEN
+            """
+    + _refuse(
+        REQUEST_ACCOUNT_MISSING,
+        "format('Account %s does not exist.', r.first_missing)",
+        "'id', r.first_missing",
+    )
+    + r""";
+        END IF;
         v_field := format('lines[%s].amount', r.n - 1);
         IF r.company_id <> p_company_id THEN
             """

@@ -8,10 +8,10 @@ Each function body below becomes a :class:`~aibos.db.triggers.GuardTrigger` on a
 
 Concurrency, once for all of them (READ COMMITTED; every plpgsql statement takes a new snapshot):
 
-- lines added to a draft lock it and update its ``line_count`` (a write, not only a lock: a
-  REPEATABLE READ posting racing them fails to serialise instead of posting a stale set), and
-  posting updates the entry row, so a line can never slip into an entry between its balance check
-  and its commit; a POSTED entry takes lines only from the statement that posted it;
+- lines added to a draft update its ``line_count`` (a write, not only a lock: a REPEATABLE READ
+  posting racing them fails to serialise instead of posting a stale set of lines), and posting
+  updates the entry row, so a line can never slip into an entry between its balance check and its
+  commit; a POSTED entry takes lines only from the statement that posted it;
 - posting locks the company's posting-counter row (gap-free sequence) and the FX rates it uses
   (``FOR SHARE``), then the balance rows in account-id order (no deadlocks between entries that
   touch the same accounts);
@@ -122,9 +122,10 @@ RETURN NEW;
 # same statement (one round trip: finance.journal_entry_create), or UPDATE a draft to POSTED.
 # Either way the guard below dates and numbers it and ENTRY_CHECK, once the statement's rows are
 # all in, checks its lines, books the balances and (for an INSERT) writes its audit event.
-# `line_count` is the number of the entry's lines, kept by the database: the check compares it
-# with the lines it finds, and once the entry is POSTED no line can be added (LINES_ADDED), taken
-# away or changed (LINE_GUARD), so the lines a posting was checked with are the lines forever.
+# `line_count` is the number of the entry's lines, kept by the database (no statement may set it
+# but the line triggers): the check compares it with the lines it finds, and once the entry is
+# POSTED no line can be added (LINES_ADDED), taken away or changed (LINE_GUARD), so the lines a
+# posting was checked with are its lines forever.
 
 # Runs as the owner (SECURITY DEFINER): it writes the posting counter, which the runtime role
 # may only read. Still bound by FORCE RLS: it sees the active tenant's rows only.
@@ -140,11 +141,20 @@ IF TG_OP = 'UPDATE' AND OLD.status = 'POSTED' THEN
     RAISE EXCEPTION 'journal entry % is POSTED and cannot be changed; correct it with a reversal', OLD.id
         {CHECK}'finance_journalentry_posted_immutable';
 END IF;
+IF TG_OP = 'UPDATE' AND NEW.line_count IS DISTINCT FROM OLD.line_count AND pg_trigger_depth() < 2 THEN
+    -- Only the line triggers (depth 2: their UPDATE fires this guard) change it.
+    RAISE EXCEPTION 'the line count of journal entry % is kept by the database', OLD.id
+        {CHECK}'finance_journalentry_line_count';
+END IF;
 IF NEW.status IS DISTINCT FROM 'POSTED' THEN
-    -- A draft carries nothing of a posting, whatever the statement said.
+    -- A draft carries nothing of a posting, whatever the statement said; a new one starts with
+    -- no lines (lines inserted with it are counted in by LINES_ADDED).
     NEW.posting_seq := NULL;
     NEW.posted_at := NULL;
     NEW.posted_by := '';
+    IF TG_OP = 'INSERT' THEN
+        NEW.line_count := 0;
+    END IF;
     RETURN NEW;
 END IF;
 
@@ -176,16 +186,9 @@ ENTRY_GUARD_DECLARE = [("v_lock", "date")]
 # entry's INSERT is written here so that a posted entry's event carries its lines.
 ENTRY_CHECK = f"""
 IF NEW.status = 'DRAFT' THEN
-    SELECT count(*) INTO v_lines FROM "finance"."journal_lines" l
-     WHERE l.tenant_id = NEW.tenant_id AND l.entry_id = NEW.id;
-    IF v_lines <> NEW.line_count THEN
-        RAISE EXCEPTION 'journal entry % has % line(s), not the % it records', NEW.id, v_lines, NEW.line_count
-            {CHECK}'finance_journalentry_line_count';
-    END IF;
-    IF TG_OP = 'INSERT' THEN
-        PERFORM "kernel".audit_record(NEW.tenant_id, TG_TABLE_SCHEMA, TG_TABLE_NAME, NEW.id::text,
-            TG_OP, NULL, to_jsonb(NEW), NULL);
-    END IF;
+    -- A new draft: audited here like a posted entry, its lines by LINES_ADDED.
+    PERFORM "kernel".audit_record(NEW.tenant_id, TG_TABLE_SCHEMA, TG_TABLE_NAME, NEW.id::text,
+        TG_OP, NULL, to_jsonb(NEW), NULL);
     RETURN NULL;
 END IF;
 
@@ -356,53 +359,47 @@ RETURN NEW;
 # Once per INSERT statement, over its rows (transition table `new_lines`), as the owner (it keeps
 # `line_count` and writes audit events). A POSTED entry takes lines only from the statement that
 # posted it, and then their number is the one it records; any later line changes that number and
-# is refused. A draft is locked (a posting waits for this insert, or this insert waits for the
-# posting and then sees it POSTED), its count updated, and each new line audited.
+# is refused. A draft's count goes up by the lines added — an UPDATE, which also locks it: a
+# posting waits for this insert, or this insert waits for the posting and then sees it POSTED —
+# and each new line is audited.
 LINES_ADDED = f"""
-FOR rec IN SELECT n.tenant_id, n.entry_id FROM new_lines n GROUP BY n.tenant_id, n.entry_id ORDER BY n.entry_id
+FOR rec IN SELECT n.tenant_id, n.entry_id, count(*) AS added FROM new_lines n
+            GROUP BY n.tenant_id, n.entry_id ORDER BY n.entry_id
 LOOP
-    SELECT e.status, e.line_count INTO v_status, v_recorded FROM "finance"."journal_entries" e
-     WHERE e.tenant_id = rec.tenant_id AND e.id = rec.entry_id;
-    IF v_status = 'DRAFT' THEN
-        SELECT e.status, e.line_count INTO v_status, v_recorded FROM "finance"."journal_entries" e
-         WHERE e.tenant_id = rec.tenant_id AND e.id = rec.entry_id FOR NO KEY UPDATE;
+    UPDATE "finance"."journal_entries" e SET line_count = e.line_count + rec.added
+     WHERE e.tenant_id = rec.tenant_id AND e.id = rec.entry_id AND e.status = 'DRAFT';
+    IF FOUND THEN
+        PERFORM "kernel".audit_record(n.tenant_id, TG_TABLE_SCHEMA, TG_TABLE_NAME, n.id::text,
+                TG_OP, NULL, to_jsonb(n), NULL)
+           FROM new_lines n
+          WHERE n.tenant_id = rec.tenant_id AND n.entry_id = rec.entry_id;
+        CONTINUE;
     END IF;
-    CONTINUE WHEN v_status IS NULL;  -- no such entry: its foreign key refuses the statement
+    SELECT e.line_count INTO v_recorded FROM "finance"."journal_entries" e
+     WHERE e.tenant_id = rec.tenant_id AND e.id = rec.entry_id AND e.status = 'POSTED';
+    CONTINUE WHEN NOT FOUND;  -- no such entry: its foreign key refuses the statement
     SELECT count(*) INTO v_lines FROM "finance"."journal_lines" l
      WHERE l.tenant_id = rec.tenant_id AND l.entry_id = rec.entry_id;
-    IF v_status = 'POSTED' THEN
-        IF v_lines <> v_recorded THEN
-            RAISE EXCEPTION 'journal entry % is POSTED with % line(s): no line can be added to it',
-                rec.entry_id, v_recorded {CHECK}'finance_journalline_posted_immutable';
-        END IF;
-        CONTINUE;  -- posted with this statement: the entry's audit event carries these lines
-    END IF;
     IF v_lines <> v_recorded THEN
-        UPDATE "finance"."journal_entries" e SET line_count = v_lines
-         WHERE e.tenant_id = rec.tenant_id AND e.id = rec.entry_id;
+        RAISE EXCEPTION 'journal entry % is POSTED with % line(s): no line can be added to it',
+            rec.entry_id, v_recorded {CHECK}'finance_journalline_posted_immutable';
     END IF;
-    PERFORM "kernel".audit_record(n.tenant_id, TG_TABLE_SCHEMA, TG_TABLE_NAME, n.id::text, TG_OP,
-            NULL, to_jsonb(n), NULL)
-       FROM new_lines n
-      WHERE n.tenant_id = rec.tenant_id AND n.entry_id = rec.entry_id;
+    -- Posted by this very statement: the entry's audit event carries these lines.
 END LOOP;
 RETURN NULL;
 """
 LINES_ADDED_DECLARE = [
     ("rec", "record"),
-    ("v_status", "text"),
     ("v_recorded", "integer"),
     ("v_lines", "integer"),
 ]
 
-# Draft lines are replaced by DELETE + INSERT: keep the drafts' counts (LINE_GUARD has already
+# Draft lines are replaced by DELETE + INSERT: the drafts' counts go down (LINE_GUARD has already
 # refused the rows of POSTED entries).
 LINES_REMOVED = """
-UPDATE "finance"."journal_entries" e
-   SET line_count = (SELECT count(*) FROM "finance"."journal_lines" l
-                      WHERE l.tenant_id = e.tenant_id AND l.entry_id = e.id)
- WHERE (e.tenant_id, e.id) IN (SELECT o.tenant_id, o.entry_id FROM old_lines o)
-   AND e.status = 'DRAFT';
+UPDATE "finance"."journal_entries" e SET line_count = e.line_count - o.removed
+  FROM (SELECT tenant_id, entry_id, count(*) AS removed FROM old_lines GROUP BY tenant_id, entry_id) o
+ WHERE e.tenant_id = o.tenant_id AND e.id = o.entry_id AND e.status = 'DRAFT';
 RETURN NULL;
 """
 

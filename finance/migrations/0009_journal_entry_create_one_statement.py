@@ -41,7 +41,6 @@ DECLARE
     v_max CONSTANT numeric := 999999999999999.9999;
     v_base text;
     v_exp integer;
-    v_missing text;
     v_constraint text;
     r record;
     v_field text;
@@ -68,19 +67,14 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = '22023', CONSTRAINT = 'finance_request_company_missing', MESSAGE = format('Company %s does not exist.', p_company_id), DETAIL = jsonb_build_object('id', p_company_id)::text;
     END IF;
     v_exp := "finance".currency_exponent(v_base);
-    SELECT min(x::text) INTO v_missing FROM unnest(p_accounts) x
-     WHERE NOT EXISTS (SELECT 1 FROM "finance"."accounts" a WHERE a.tenant_id = p_tenant_id AND a.id = x);
-    IF v_missing IS NOT NULL THEN
-        RAISE EXCEPTION USING ERRCODE = '22023', CONSTRAINT = 'finance_request_account_missing', MESSAGE = format('Account %s does not exist.', v_missing), DETAIL = jsonb_build_object('id', v_missing)::text;
-    END IF;
-
     -- Each line in the company currency at the rate valid on the entry date, rounded half away
     -- from zero to the company currency's minor units (docs/ledger.md, "Money").
     FOR r IN
         SELECT i.n, i.account_id, i.side, i.amount, a.company_id, a.currency::text AS currency,
-               fx.id AS fx_id, fx.rate AS fx_rate
+               fx.id AS fx_id, fx.rate AS fx_rate,
+               min(i.account_id::text) FILTER (WHERE a.id IS NULL) OVER () AS first_missing
           FROM unnest(p_accounts, p_sides, p_amounts) WITH ORDINALITY AS i(account_id, side, amount, n)
-          JOIN "finance"."accounts" a ON a.tenant_id = p_tenant_id AND a.id = i.account_id
+          LEFT JOIN "finance"."accounts" a ON a.tenant_id = p_tenant_id AND a.id = i.account_id
           LEFT JOIN LATERAL (
                 SELECT f.id, f.rate FROM "finance"."fx_rates" f
                  WHERE f.tenant_id = p_tenant_id AND f.base = a.currency AND f.quote = v_base
@@ -89,6 +83,10 @@ BEGIN
           ) fx ON a.currency <> v_base
          ORDER BY i.n
     LOOP
+        -- Any account missing (the first by id): a 404 before any other refusal.
+        IF r.first_missing IS NOT NULL THEN
+            RAISE EXCEPTION USING ERRCODE = '22023', CONSTRAINT = 'finance_request_account_missing', MESSAGE = format('Account %s does not exist.', r.first_missing), DETAIL = jsonb_build_object('id', r.first_missing)::text;
+        END IF;
         v_field := format('lines[%s].amount', r.n - 1);
         IF r.company_id <> p_company_id THEN
             RAISE EXCEPTION USING ERRCODE = '22023', CONSTRAINT = 'finance_request_wrong_company', MESSAGE = format('Account %s belongs to another company.', r.account_id), DETAIL = jsonb_build_object('id', r.account_id)::text;

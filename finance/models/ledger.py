@@ -140,7 +140,7 @@ class JournalEntry(TenantScopedModel):
                 name="finance_journalentry_check_update",
                 when=pgtrigger.After,
                 operation=pgtrigger.Update,
-                condition=pgtrigger.AnyChange("status", "line_count"),
+                condition=pgtrigger.Q(old__status="DRAFT", new__status="POSTED"),
                 declare=triggers.ENTRY_CHECK_DECLARE,
                 func=triggers.ENTRY_CHECK,
                 security_definer=True,

@@ -446,10 +446,14 @@ def test_a_drafts_line_count_follows_its_lines(books: SimpleNamespace, us: Any) 
         ),
     )
     assert run(tenant, count) == [(2,)]
-    # A count set by hand that disagrees with the lines is refused.
-    with pytest.raises(DatabaseError) as exc:
-        run(tenant, ("UPDATE finance.journal_entries SET line_count = 5 WHERE id = %s", [draft]))
-    assert refused(exc) == ("23514", "finance_journalentry_line_count")
+    # No statement sets it by hand (here, to claim the lines a posting should check).
+    for statement in (
+        "UPDATE finance.journal_entries SET line_count = 5 WHERE id = %s",
+        "UPDATE finance.journal_entries SET line_count = 5, status = 'POSTED' WHERE id = %s",
+    ):
+        with pytest.raises(DatabaseError) as exc:
+            run(tenant, (statement, [draft]))
+        assert refused(exc) == ("23514", "finance_journalentry_line_count")
     assert run(tenant, (POST, [draft]))[0][0] is not None
 
 
