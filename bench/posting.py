@@ -13,7 +13,10 @@ Three paths in the same run, against the `<name>_bench` database:
 - floor:    the framework floor: the service's unit of work (tenant context, transaction,
             variables) around one `SELECT 1`: what Django costs before any posting work.
 
-HTTP (POST /api/v1/journals/) is not measured here yet.
+- http:     POST /api/v1/journals/ with post: true through gunicorn (one worker, one thread),
+            one keep-alive client: middleware, credential, DRF, the service, every protection;
+- http-floor: the same server's minimal DRF endpoint that authenticates the same way and does
+            one INSERT (bench/http_floor.py): what the framework costs per request.
 
 With 1 and 4 clients (processes). With 4, each client posts to its own company (numbering is
 per company, so one company serialises its postings) and, for the service path, also all four to
@@ -26,12 +29,17 @@ Run: .venv/bin/python bench/posting.py      (BENCH_ENTRIES, BENCH_ROUNDS to chan
 from __future__ import annotations
 
 import datetime as dt
+import http.client
+import json
 import multiprocessing as mp
 import os
 import statistics
+import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -261,6 +269,119 @@ def _run(pool: Any, path: str, books: list[dict[str, Any]], clients: int) -> flo
     return per_client * clients / (time.perf_counter() - started)
 
 
+# --- over HTTP ----------------------------------------------------------------------------
+
+HTTP_PORT = int(os.environ.get("BENCH_PORT", "8732"))
+HTTP_REQUESTS = int(os.environ.get("BENCH_HTTP_REQUESTS", "600"))
+
+
+def _http_credential() -> str:
+    """A Cell credential of the bench tenant (its kernel row created on first use), and the
+    floor endpoint's table."""
+    from django.db import connections
+
+    from aibos.tenancy import tenant_context
+    from bench.http_floor import FLOOR_TABLE_SQL
+    from kernel import services as kernel_services
+    from kernel.models import Canon, Tenant
+
+    with connections["default"].cursor() as cur:
+        cur.execute(FLOOR_TABLE_SQL)
+    with tenant_context(TENANT, using=["kernel"]):
+        tenant = Tenant.objects.filter(pk=TENANT).first()
+        if tenant is None:
+            tenant = Tenant(id=TENANT, name="Bench posting", slug="bench-posting")
+            tenant.save(force_insert=True)
+        canon = Canon.objects.filter(tenant_id=TENANT, name="bench").first()
+    canon = canon or kernel_services.canon_register(tenant=tenant, actor=None, name="bench")
+    _, token = kernel_services.api_credential_issue(
+        tenant=tenant, actor=None, name="bench-http", canon=canon
+    )
+    connections.close_all()
+    return token
+
+
+@contextmanager
+def _served() -> Iterator[None]:
+    """The application under gunicorn, one worker with one thread (keep-alive), with the floor
+    endpoint in front (bench/http_settings.py), on the database measured here."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    from django.conf import settings
+
+    root = Path(__file__).resolve().parent.parent
+    url = urlsplit(os.environ["DATABASE_URL"])
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.http_settings",
+        "DATABASE_URL": urlunsplit(url._replace(path=f"/{settings.DATABASES['default']['NAME']}")),
+    }
+    env.pop("AIBOS_DB_POOL_SIZE", None)  # the served process pools its connections, as deployed
+    server = subprocess.Popen(
+        [
+            str(root / ".venv/bin/gunicorn"),
+            "aibos.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{HTTP_PORT}",
+            "--workers",
+            "1",
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "1",
+            "--keep-alive",
+            "30",
+            "--log-level",
+            "warning",
+        ],
+        cwd=root,
+        env=env,
+    )
+    try:
+        for _ in range(150):
+            try:
+                http.client.HTTPConnection("127.0.0.1", HTTP_PORT, timeout=1).connect()
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _http_rate(path: str, book: dict[str, Any], token: str, n: int) -> float:
+    """Requests per second, one keep-alive client, each answered 201."""
+    conn = http.client.HTTPConnection("127.0.0.1", HTTP_PORT, timeout=30)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    started = time.perf_counter()
+    for i in range(n):
+        amount = f"{i % 997 + 1}.00"
+        if path == "http":
+            body = {
+                "company_id": str(book["company"]),
+                "entry_date": DAY.isoformat(),
+                "reference": "bench",
+                "post": True,
+                "lines": [
+                    {"account_id": str(book["debit"]), "side": "debit", "amount": amount},
+                    {"account_id": str(book["credit"]), "side": "credit", "amount": amount},
+                ],
+            }
+            target = "/api/v1/journals/"
+            headers["Idempotency-Key"] = str(uuid.uuid4())
+        else:
+            body, target = {"reference": f"bench {amount}"}, "/bench/floor/"
+        conn.request("POST", target, body=json.dumps(body), headers=headers)
+        response = conn.getresponse()
+        answer = response.read()
+        if response.status != 201:
+            raise RuntimeError(f"{target} answered {response.status}: {answer[:300]!r}")
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return n / elapsed
+
+
 # --- the 500-line entry --------------------------------------------------------------------
 
 PATHS = ("bare", "governed", "call", "service", "floor")
@@ -367,7 +488,25 @@ def main() -> None:
     print(
         f"{'service, 4 clients on one company':<44}{'':>12}{hot:>10,.0f}/s{'':>9}{hot / med[('bare', 4)]:>9.3f}"
     )
-    print("ratios are to bare SQL of the same run; HTTP: not measured here yet (see docs)")
+    print("ratios are to bare SQL of the same run")
+
+    token = _http_credential()
+    http_rates: dict[str, list[float]] = {}
+    with _served():
+        for path in ("http", "http-floor"):
+            _http_rate(path, books[0], token, 30)  # warm-up
+        for _ in range(ROUNDS):
+            for path in ("http", "http-floor"):
+                http_rates.setdefault(path, []).append(
+                    _http_rate(path, books[0], token, HTTP_REQUESTS)
+                )
+    governed, floor = (statistics.median(http_rates[k]) for k in ("http", "http-floor"))
+    print(
+        f"\nOver HTTP (gunicorn, 1 worker, 1 thread; one keep-alive client; {HTTP_REQUESTS} requests)"
+    )
+    print(f"{'POST /api/v1/journals/ (post: true)':<44}{governed:>10,.0f}/s")
+    print(f"{'framework floor: same auth, one INSERT':<44}{floor:>10,.0f}/s")
+    print(f"{'governed / floor':<44}{governed / floor:>12.3f}")
 
     from django.db import connections
 

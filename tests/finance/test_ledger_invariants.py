@@ -107,6 +107,17 @@ def insert_posted(
     )
 
 
+def insert_lines(
+    tenant_id: uuid.UUID, entry_id: Any, lines: list[tuple[Any, str, str, str, str, Any, str]]
+) -> tuple[str, list[Any]]:
+    """One statement inserting all ``lines`` into ``entry_id``."""
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s, '')"] * len(lines))
+    sql = INSERT_LINE.replace(" RETURNING id", "").replace(
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, '')", f"VALUES {values}"
+    )
+    return sql, [v for line in lines for v in (tenant_id, entry_id, *line)]
+
+
 def usd(account: Any, debit: str, credit: str) -> tuple[Any, str, str, str, str, None, str]:
     return (account.pk, debit, credit, "USD", debit if debit != "0" else credit, None, "1")
 
@@ -391,7 +402,7 @@ def test_a_posted_entry_brings_exactly_the_lines_it_records(
         run(
             tenant,
             insert_posted(entry, tenant, company, [], line_count=2),
-            *[(INSERT_LINE, [tenant, entry, *line]) for line in two],
+            insert_lines(tenant, entry, two),
         )
     assert refused(exc) == ("23514", "finance_journalentry_line_count")
 
@@ -416,17 +427,7 @@ def test_two_lines_that_balance_each_other_cannot_join_a_posted_entry(
     tenant = books.tenant.id
     pair = [usd(us.accounts["5000"], "1.00", "0"), usd(us.accounts["1000"], "0", "1.00")]
     with pytest.raises(DatabaseError) as exc:
-        run(
-            tenant,
-            (
-                INSERT_LINE.replace(" RETURNING id", "").replace(
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, '')",
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, ''), "
-                    "(%s, %s, %s, %s, %s, %s, %s, %s, %s, '')",
-                ),
-                [tenant, posted.pk, *pair[0], tenant, posted.pk, *pair[1]],
-            ),
-        )
+        run(tenant, insert_lines(tenant, posted.pk, pair))
     assert refused(exc) == ("23514", "finance_journalline_posted_immutable")
 
 
