@@ -923,7 +923,7 @@ def _decide(
         payment = _get(Payment, tenant_id, payment_id, "Payment", lock=True)
         approving = decision == PaymentApproval.Decision.APPROVE
         outcome = Payment.Status.APPROVED if approving else Payment.Status.REJECTED
-        _transition_check(payment, Payment.transitions.sources(outcome), f"{action}d")
+        _transition_check(payment, Payment.transitions.sources(outcome), outcome.lower())
         if payment.requested_by == actor:
             raise errors.Forbidden(errors.SELF_APPROVAL)
         # One read of the decisions so far (the row lock above keeps them stable).

@@ -49,14 +49,6 @@ class StateMachine(Generic[S]):
                 raise ValueError(f"{source} -> {source}: staying in a state is no transition")
             if len(set(targets)) != len(targets):
                 raise ValueError(f"{source}: a target is declared twice")
-        reached, frontier = {self.initial}, [self.initial]
-        while frontier:
-            for target in self._edges[frontier.pop()]:
-                if target not in reached:
-                    reached.add(target)
-                    frontier.append(target)
-        if unreachable := [s for s in self.states if s not in reached]:
-            raise ValueError(f"unreachable from {self.initial}: {unreachable}")
 
     @property
     def pairs(self) -> tuple[tuple[S, S], ...]:
