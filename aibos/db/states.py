@@ -33,22 +33,26 @@ class StateMachine(Generic[S]):
     """
 
     def __init__(self, states: type[S], *, initial: S, edges: Mapping[S, Iterable[S]]) -> None:
-        members = list(states)
-        self.states: tuple[S, ...] = tuple(members)
-        self.initial = initial
-        self._edges: dict[S, tuple[S, ...]] = {s: tuple(edges.get(s, ())) for s in members}
-        self._check(edges)
+        self.states: tuple[S, ...] = tuple(states)
+        self.initial = self._member(initial)
+        self._edges: dict[S, tuple[S, ...]] = {s: () for s in self.states}
+        for source, targets in edges.items():
+            # Keyed by member, not by hash: a member hashes by its name, a plain str by itself.
+            key = self._member(source)
+            if self._edges[key]:
+                raise ValueError(f"{key}: declared twice")
+            moves = tuple(self._member(t) for t in targets)
+            if key in moves:
+                raise ValueError(f"{key} -> {key}: staying in a state is no transition")
+            if len(set(moves)) != len(moves):
+                raise ValueError(f"{key}: a target is declared twice")
+            self._edges[key] = moves
 
-    def _check(self, declared: Mapping[S, Iterable[S]]) -> None:
-        unknown = [s for s in (self.initial, *declared) if s not in self.states]
-        unknown += [t for targets in self._edges.values() for t in targets if t not in self.states]
-        if unknown:
-            raise ValueError(f"states not in {self.states}: {unknown}")
-        for source, targets in self._edges.items():
-            if source in targets:
-                raise ValueError(f"{source} -> {source}: staying in a state is no transition")
-            if len(set(targets)) != len(targets):
-                raise ValueError(f"{source}: a target is declared twice")
+    def _member(self, value: str) -> S:
+        for state in self.states:
+            if state == value:
+                return state
+        raise ValueError(f"{value!r} is not one of {self.states}")
 
     @property
     def pairs(self) -> tuple[tuple[S, S], ...]:

@@ -46,6 +46,10 @@ def test_the_machine_answers_from_its_edges() -> None:
     # Plain strings (a row's status as read from the database) are members' values.
     assert LIGHT.allows("R", "G") and not LIGHT.allows("G", "R") and not LIGHT.allows("R", "R")
     assert LIGHT.targets("nonsense") == () and not LIGHT.allows("nonsense", "G")
+    # Declared with values instead of members, the graph is the same.
+    by_value = StateMachine(Light, initial=Light.RED, edges={"R": ("G",)})
+    assert by_value.pairs == ((Light.RED, Light.GREEN),)
+    assert all(isinstance(s, Light) for pair in by_value.pairs for s in pair)
 
 
 @pytest.mark.parametrize(
