@@ -725,7 +725,7 @@ def approval_matrix_activate(
     refuses bands that do not cover [0, infinity) without gaps or overlaps."""
     with _unit(tenant_id, actor):
         matrix = _get(ApprovalMatrix, tenant_id, matrix_id, "Approval matrix", lock=True)
-        if matrix.status != ApprovalMatrix.Status.DRAFT:
+        if matrix.status not in ApprovalMatrix.transitions.sources(ApprovalMatrix.Status.ACTIVE):
             raise Conflict(errors.MATRIX_NOT_DRAFT.format(id=matrix.pk, status=matrix.status))
         ApprovalMatrix.objects.filter(
             tenant_id=tenant_id,
@@ -882,7 +882,9 @@ def payment_submit(*, tenant_id: uuid.UUID, actor: str, payment_id: uuid.UUID) -
     """Freeze the approval policy onto the payment; later matrix edits never change it."""
     with _unit(tenant_id, actor):
         payment = _get(Payment, tenant_id, payment_id, "Payment", lock=True)
-        _transition_check(payment, [Payment.Status.DRAFT], "submitted")
+        _transition_check(
+            payment, Payment.transitions.sources(Payment.Status.SUBMITTED), "submitted"
+        )
         company = _get(Company, tenant_id, payment.company_id, "Company")
         for field, value in _policy_for(payment, company, timezone.localdate()).items():
             setattr(payment, field, value)
@@ -921,7 +923,9 @@ def _decide(
     with _unit(tenant_id, actor):
         # Lock first: racing approvers queue here (the approval trigger locks the row too).
         payment = _get(Payment, tenant_id, payment_id, "Payment", lock=True)
-        _transition_check(payment, [Payment.Status.SUBMITTED], f"{action}d")
+        approving = decision == PaymentApproval.Decision.APPROVE
+        outcome = Payment.Status.APPROVED if approving else Payment.Status.REJECTED
+        _transition_check(payment, Payment.transitions.sources(outcome), outcome.lower())
         if payment.requested_by == actor:
             raise errors.Forbidden(errors.SELF_APPROVAL)
         # One read of the decisions so far (the row lock above keeps them stable).
@@ -1004,9 +1008,7 @@ def payment_cancel(*, tenant_id: uuid.UUID, actor: str, payment_id: uuid.UUID) -
     with _unit(tenant_id, actor):
         payment = _get(Payment, tenant_id, payment_id, "Payment", lock=True)
         _transition_check(
-            payment,
-            [Payment.Status.DRAFT, Payment.Status.SUBMITTED, Payment.Status.APPROVED],
-            "cancelled",
+            payment, Payment.transitions.sources(Payment.Status.CANCELLED), "cancelled"
         )
         payment.status = Payment.Status.CANCELLED
         payment.save(update_fields=["status"])
@@ -1026,7 +1028,7 @@ def payment_mark_paid(
         payment = _get(Payment, tenant_id, payment_id, "Payment", lock=True)
         if payment.status == Payment.Status.PAID:
             return payment
-        _transition_check(payment, [Payment.Status.APPROVED], "marked paid")
+        _transition_check(payment, Payment.transitions.sources(Payment.Status.PAID), "marked paid")
         bank = _get(BankAccount, tenant_id, payment.bank_account_id, "Bank account")
         entry, _ = journal_create_draft(
             tenant_id=tenant_id,

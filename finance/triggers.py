@@ -6,6 +6,14 @@ Each function body below becomes a :class:`~aibos.db.triggers.GuardTrigger` on a
 23P01 for overlaps) with ``CONSTRAINT`` set to a stable rule name, which the API maps to a 4xx
 (``finance/errors.py``) and the tests assert on.
 
+One source of truth: outside the journal bodies, a body is a function rendered when pgtrigger
+compiles the trigger (:class:`~aibos.db.triggers.Rendered`), once every model exists. It takes
+table names from the models' ``Meta.db_table``, status and decision literals from their enums,
+and the payment, approval-matrix and settlement graphs from the ``transitions`` state machine
+declared next to each ``Status`` enum, the same object the services check. The models import
+this module, so the functions import the models only when they run. A migration freezes the
+rendered text; ``makemigrations`` writes a new one when the text changes.
+
 Concurrency, once for all of them (READ COMMITTED; every plpgsql statement takes a new snapshot):
 
 - lines added to a draft update its ``line_count`` (a write, not only a lock: a REPEATABLE READ
@@ -21,11 +29,21 @@ Concurrency, once for all of them (READ COMMITTED; every plpgsql statement takes
 
 from __future__ import annotations
 
+import re
+
 import pgtrigger
 
-from aibos.db.triggers import GuardTrigger
+from aibos.db.triggers import GuardTrigger, Rendered, sql_literal, sql_values, table
 
 CHECK = "USING ERRCODE = '23514', CONSTRAINT = "
+
+
+def word(value: str) -> str:
+    """A status named inside a message literal: a bare word, so it needs no quoting and is no
+    ``%`` placeholder."""
+    if not re.fullmatch(r"[A-Za-z_]+", value):
+        raise ValueError(f"{value!r} cannot be named in a trigger message")
+    return str(value)
 
 
 def refuse_truncate(name: str, table_label: str) -> GuardTrigger:
@@ -41,15 +59,21 @@ def refuse_truncate(name: str, table_label: str) -> GuardTrigger:
 
 # --- companies ----------------------------------------------------------------------------
 
-COMPANY_LOCK_DATES = f"""
+
+@Rendered
+def company_lock_dates() -> str:
+    from finance import models as m  # rendered once the models exist (they import this module)
+
+    posted = sql_literal(m.JournalEntry.Status.POSTED)
+    return f"""
 IF OLD.hard_lock_date IS NOT NULL
    AND (NEW.hard_lock_date IS NULL OR NEW.hard_lock_date < OLD.hard_lock_date) THEN
     RAISE EXCEPTION 'company %: the hard lock date can only move forward (from % to %)',
         OLD.code, OLD.hard_lock_date, NEW.hard_lock_date {CHECK}'finance_company_hard_lock_forward';
 END IF;
 IF NEW.base_currency IS DISTINCT FROM OLD.base_currency AND EXISTS (
-    SELECT 1 FROM "finance"."journal_entries" e
-    WHERE e.tenant_id = OLD.tenant_id AND e.company_id = OLD.id AND e.status = 'POSTED'
+    SELECT 1 FROM {table(m.JournalEntry)} e
+    WHERE e.tenant_id = OLD.tenant_id AND e.company_id = OLD.id AND e.status = {posted}
 ) THEN
     RAISE EXCEPTION 'company %: the base currency cannot change once entries are posted', OLD.code
         {CHECK}'finance_company_currency_fixed';
@@ -57,11 +81,17 @@ END IF;
 RETURN NEW;
 """
 
+
 # --- accounts ------------------------------------------------------------------------------
 
-ACCOUNT_FIXED_ONCE_USED = f"""
+
+@Rendered
+def account_fixed_once_used() -> str:
+    from finance import models as m
+
+    return f"""
 IF (NEW.company_id, NEW.currency, NEW.type) IS DISTINCT FROM (OLD.company_id, OLD.currency, OLD.type)
-   AND EXISTS (SELECT 1 FROM "finance"."account_balances" b
+   AND EXISTS (SELECT 1 FROM {table(m.AccountBalance)} b
                WHERE b.tenant_id = OLD.tenant_id AND b.account_id = OLD.id) THEN
     RAISE EXCEPTION 'account % has posted lines: its company, currency and type are fixed', OLD.code
         {CHECK}'finance_account_fixed_once_used';
@@ -69,11 +99,16 @@ END IF;
 RETURN NEW;
 """
 
-BANK_ACCOUNT_LEDGER_MATCH = f"""
+
+@Rendered
+def bank_account_ledger_match() -> str:
+    from finance import models as m
+
+    return f"""
 IF NOT EXISTS (
-    SELECT 1 FROM "finance"."accounts" a
+    SELECT 1 FROM {table(m.Account)} a
     WHERE a.tenant_id = NEW.tenant_id AND a.id = NEW.ledger_account_id
-      AND a.company_id = NEW.company_id AND a.currency = NEW.currency AND a.type = 'asset'
+      AND a.company_id = NEW.company_id AND a.currency = NEW.currency AND a.type = {sql_literal(m.Account.Type.ASSET)}
 ) THEN
     RAISE EXCEPTION 'bank account %: its ledger account must be an asset account of the same company and currency', NEW.name
         {CHECK}'finance_bankaccount_ledger_match';
@@ -81,16 +116,22 @@ END IF;
 RETURN NEW;
 """
 
+
 # --- FX rates ------------------------------------------------------------------------------
+
 
 # No exclusion constraint: `EXCLUDE USING gist (tenant_id WITH =, ...)` needs btree_gist, which
 # the embedded PostgreSQL wheel does not ship. A per-pair advisory lock makes the check race-free.
-FXRATE_GUARD = f"""
+@Rendered
+def fxrate_guard() -> str:
+    from finance import models as m
+
+    return f"""
 IF TG_OP IN ('UPDATE', 'DELETE') THEN
     SELECT max(e.entry_date) INTO last_used
-    FROM "finance"."journal_lines" l
-    JOIN "finance"."journal_entries" e ON e.tenant_id = l.tenant_id AND e.id = l.entry_id
-    WHERE l.tenant_id = OLD.tenant_id AND l.fx_rate_id = OLD.id AND e.status = 'POSTED';
+    FROM {table(m.JournalLine)} l
+    JOIN {table(m.JournalEntry)} e ON e.tenant_id = l.tenant_id AND e.id = l.entry_id
+    WHERE l.tenant_id = OLD.tenant_id AND l.fx_rate_id = OLD.id AND e.status = {sql_literal(m.JournalEntry.Status.POSTED)};
     IF last_used IS NOT NULL THEN
         IF TG_OP = 'DELETE'
            OR (NEW.base, NEW.quote, NEW.rate, NEW.valid_from) IS DISTINCT FROM (OLD.base, OLD.quote, OLD.rate, OLD.valid_from)
@@ -106,7 +147,7 @@ IF TG_OP = 'DELETE' THEN
 END IF;
 PERFORM pg_advisory_xact_lock(hashtextextended(NEW.tenant_id::text || NEW.base || NEW.quote, 0));
 IF EXISTS (
-    SELECT 1 FROM "finance"."fx_rates" r
+    SELECT 1 FROM {table(m.FxRate)} r
     WHERE r.tenant_id = NEW.tenant_id AND r.base = NEW.base AND r.quote = NEW.quote AND r.id <> NEW.id
       AND daterange(r.valid_from, r.valid_to, '[)') && daterange(NEW.valid_from, NEW.valid_to, '[)')
 ) THEN
@@ -115,6 +156,7 @@ IF EXISTS (
 END IF;
 RETURN NEW;
 """
+
 
 # --- journal entries -----------------------------------------------------------------------
 
@@ -405,16 +447,23 @@ RETURN NULL;
 
 # --- approval matrices ---------------------------------------------------------------------
 
-MATRIX_GUARD = f"""
+
+@Rendered
+def matrix_guard() -> str:
+    from finance import models as m
+
+    status, graph = m.ApprovalMatrix.Status, m.ApprovalMatrix.transitions
+    draft = sql_literal(status.DRAFT)
+    return f"""
 IF TG_OP = 'INSERT' THEN
-    IF NEW.status <> 'DRAFT' THEN
-        RAISE EXCEPTION 'approval matrix % must be inserted as DRAFT and activated by an UPDATE', NEW.id
+    IF NEW.status <> {sql_literal(graph.initial)} THEN
+        RAISE EXCEPTION 'approval matrix % must be inserted as {word(graph.initial)} and activated by an UPDATE', NEW.id
             {CHECK}'finance_approvalmatrix_insert_draft';
     END IF;
     RETURN NEW;
 END IF;
 IF TG_OP = 'DELETE' THEN
-    IF OLD.status <> 'DRAFT' THEN
+    IF OLD.status <> {draft} THEN
         RAISE EXCEPTION 'approval matrix % is %: only drafts can be deleted', OLD.id, OLD.status
             {CHECK}'finance_approvalmatrix_frozen';
     END IF;
@@ -422,16 +471,17 @@ IF TG_OP = 'DELETE' THEN
 END IF;
 IF (to_jsonb(NEW) - ARRAY['status', 'activated_at', 'retired_at', 'updated_at'])
    IS DISTINCT FROM (to_jsonb(OLD) - ARRAY['status', 'activated_at', 'retired_at', 'updated_at'])
-   AND OLD.status <> 'DRAFT' THEN
+   AND OLD.status <> {draft} THEN
     RAISE EXCEPTION 'approval matrix % is %: it cannot be edited; create a new version', OLD.id, OLD.status
         {CHECK}'finance_approvalmatrix_frozen';
 END IF;
 IF NEW.status IS DISTINCT FROM OLD.status THEN
-    IF (OLD.status, NEW.status) NOT IN (('DRAFT', 'ACTIVE'), ('ACTIVE', 'RETIRED'), ('DRAFT', 'RETIRED')) THEN
+    -- The graph is ApprovalMatrix.transitions (finance/models/payments.py).
+    IF (OLD.status, NEW.status) NOT IN {sql_values(graph.pairs)} THEN
         RAISE EXCEPTION 'approval matrix %: % -> % is not an allowed transition', OLD.id, OLD.status, NEW.status
             {CHECK}'finance_approvalmatrix_transition';
     END IF;
-    IF NEW.status = 'ACTIVE' THEN
+    IF NEW.status = {sql_literal(status.ACTIVE)} THEN
         -- The bands must tile [0, infinity): start at 0, each begins where the previous ends,
         -- and only the last is open-ended.
         SELECT count(*),
@@ -442,7 +492,7 @@ IF NEW.status IS DISTINCT FROM OLD.status THEN
                        lag(max_amount) OVER w AS prev_max,
                        row_number() OVER w AS rn,
                        count(*) OVER () AS total
-                  FROM "finance"."approval_bands"
+                  FROM {table(m.ApprovalBand)}
                  WHERE tenant_id = NEW.tenant_id AND matrix_id = NEW.id
                 WINDOW w AS (ORDER BY min_amount)) bands;
         IF v_count = 0 OR NOT v_contiguous OR NOT v_open_last THEN
@@ -450,23 +500,30 @@ IF NEW.status IS DISTINCT FROM OLD.status THEN
                 {CHECK}'finance_approvalmatrix_coverage';
         END IF;
         NEW.activated_at := now();
-    ELSIF NEW.status = 'RETIRED' THEN
+    ELSIF NEW.status = {sql_literal(status.RETIRED)} THEN
         NEW.retired_at := now();
     END IF;
 END IF;
 RETURN NEW;
 """
+
+
 MATRIX_GUARD_DECLARE = [
     ("v_count", "bigint"),
     ("v_contiguous", "boolean"),
     ("v_open_last", "boolean"),
 ]
 
-BAND_GUARD = f"""
-SELECT m.status INTO v_status FROM "finance"."approval_matrices" m
+
+@Rendered
+def band_guard() -> str:
+    from finance import models as m
+
+    return f"""
+SELECT m.status INTO v_status FROM {table(m.ApprovalMatrix)} m
  WHERE m.tenant_id = COALESCE(NEW.tenant_id, OLD.tenant_id) AND m.id = COALESCE(NEW.matrix_id, OLD.matrix_id)
    FOR UPDATE;  -- serialises band edits of one matrix, so the overlap check below is race-free
-IF v_status IS DISTINCT FROM 'DRAFT' THEN
+IF v_status IS DISTINCT FROM {sql_literal(m.ApprovalMatrix.Status.DRAFT)} THEN
     RAISE EXCEPTION 'approval matrix % is %: its bands cannot change', COALESCE(NEW.matrix_id, OLD.matrix_id), v_status
         {CHECK}'finance_approvalmatrix_frozen';
 END IF;
@@ -474,7 +531,7 @@ IF TG_OP = 'DELETE' THEN
     RETURN OLD;
 END IF;
 IF EXISTS (
-    SELECT 1 FROM "finance"."approval_bands" b
+    SELECT 1 FROM {table(m.ApprovalBand)} b
      WHERE b.tenant_id = NEW.tenant_id AND b.matrix_id = NEW.matrix_id AND b.id <> NEW.id
        AND numrange(b.min_amount, b.max_amount, '[)') && numrange(NEW.min_amount, NEW.max_amount, '[)')
 ) THEN
@@ -485,6 +542,7 @@ END IF;
 RETURN NEW;
 """
 
+
 # --- payments ------------------------------------------------------------------------------
 
 # Columns that may change after DRAFT; everything else (amount, accounts, the policy snapshot)
@@ -494,39 +552,45 @@ PAYMENT_MUTABLE = (
     "'journal_entry_id', 'updated_at', 'version']"
 )
 
-PAYMENT_GUARD = f"""
+
+@Rendered
+def payment_guard() -> str:
+    from finance import models as m
+
+    status, graph = m.Payment.Status, m.Payment.transitions
+    draft = sql_literal(status.DRAFT)
+    approve = sql_literal(m.PaymentApproval.Decision.APPROVE)
+    reject = sql_literal(m.PaymentApproval.Decision.REJECT)
+    return f"""
 IF TG_OP = 'INSERT' THEN
-    IF NEW.status <> 'DRAFT' THEN
-        RAISE EXCEPTION 'payment % must be inserted as DRAFT', NEW.id {CHECK}'finance_payment_insert_draft';
+    IF NEW.status <> {sql_literal(graph.initial)} THEN
+        RAISE EXCEPTION 'payment % must be inserted as {word(graph.initial)}', NEW.id {CHECK}'finance_payment_insert_draft';
     END IF;
 ELSE
-    IF OLD.status <> 'DRAFT'
+    IF OLD.status <> {draft}
        AND (to_jsonb(NEW) - {PAYMENT_MUTABLE}) IS DISTINCT FROM (to_jsonb(OLD) - {PAYMENT_MUTABLE}) THEN
         RAISE EXCEPTION 'payment % is %: its amount, accounts and approval policy are frozen', OLD.id, OLD.status
             {CHECK}'finance_payment_frozen';
     END IF;
-    IF NEW.status IS DISTINCT FROM OLD.status AND (OLD.status, NEW.status) NOT IN (
-        ('DRAFT', 'SUBMITTED'), ('DRAFT', 'CANCELLED'),
-        ('SUBMITTED', 'APPROVED'), ('SUBMITTED', 'REJECTED'), ('SUBMITTED', 'CANCELLED'),
-        ('APPROVED', 'PAID'), ('APPROVED', 'CANCELLED')
-    ) THEN
+    -- The graph is Payment.transitions (finance/models/payments.py), which the services check.
+    IF NEW.status IS DISTINCT FROM OLD.status AND (OLD.status, NEW.status) NOT IN {sql_values(graph.pairs)} THEN
         RAISE EXCEPTION 'payment %: % -> % is not an allowed transition', OLD.id, OLD.status, NEW.status
             {CHECK}'finance_payment_transition';
     END IF;
-    IF OLD.status <> 'DRAFT' AND NEW.status IS NOT DISTINCT FROM OLD.status
+    IF OLD.status <> {draft} AND NEW.status IS NOT DISTINCT FROM OLD.status
        AND NEW.journal_entry_id IS DISTINCT FROM OLD.journal_entry_id THEN
-        RAISE EXCEPTION 'payment %: its journal entry is set only when it is marked PAID', OLD.id
+        RAISE EXCEPTION 'payment %: its journal entry is set only when it is marked {word(status.PAID)}', OLD.id
             {CHECK}'finance_payment_frozen';
     END IF;
 END IF;
 
-IF NEW.status = 'DRAFT' THEN
+IF NEW.status = {draft} THEN
     IF NOT EXISTS (
-        SELECT 1 FROM "finance"."bank_accounts" ba
+        SELECT 1 FROM {table(m.BankAccount)} ba
          WHERE ba.tenant_id = NEW.tenant_id AND ba.id = NEW.bank_account_id
            AND ba.company_id = NEW.company_id AND ba.currency = NEW.currency AND ba.is_active
     ) OR NOT EXISTS (
-        SELECT 1 FROM "finance"."accounts" a
+        SELECT 1 FROM {table(m.Account)} a
          WHERE a.tenant_id = NEW.tenant_id AND a.id = NEW.debit_account_id
            AND a.company_id = NEW.company_id AND a.currency = NEW.currency AND a.is_active
     ) THEN
@@ -539,13 +603,13 @@ IF TG_OP = 'INSERT' OR NEW.status IS NOT DISTINCT FROM OLD.status THEN
     RETURN NEW;
 END IF;
 
-IF NEW.status = 'SUBMITTED' THEN
+IF NEW.status = {sql_literal(status.SUBMITTED)} THEN
     -- The snapshot must be exactly the band of the company's ACTIVE matrix that holds the amount.
     IF NOT EXISTS (
-        SELECT 1 FROM "finance"."approval_bands" b
-          JOIN "finance"."approval_matrices" m ON m.tenant_id = b.tenant_id AND m.id = b.matrix_id
+        SELECT 1 FROM {table(m.ApprovalBand)} b
+          JOIN {table(m.ApprovalMatrix)} m ON m.tenant_id = b.tenant_id AND m.id = b.matrix_id
          WHERE b.tenant_id = NEW.tenant_id AND b.id = NEW.policy_band_id AND m.id = NEW.policy_matrix_id
-           AND m.status = 'ACTIVE' AND m.company_id = NEW.company_id AND m.payment_type = NEW.payment_type
+           AND m.status = {sql_literal(m.ApprovalMatrix.Status.ACTIVE)} AND m.company_id = NEW.company_id AND m.payment_type = NEW.payment_type
            AND m.currency = NEW.policy_currency
            AND b.min_amount <= NEW.policy_amount AND (b.max_amount IS NULL OR NEW.policy_amount < b.max_amount)
            AND b.required_approvals = NEW.required_approvals
@@ -553,7 +617,7 @@ IF NEW.status = 'SUBMITTED' THEN
     ) OR NOT (CASE WHEN NEW.policy_currency = NEW.currency
             THEN NEW.policy_amount = NEW.amount AND NEW.policy_fx_rate_id IS NULL
             ELSE NEW.policy_amount = round(NEW.amount * NEW.policy_fx_rate, "finance".currency_exponent(NEW.policy_currency))
-                 AND EXISTS (SELECT 1 FROM "finance"."fx_rates" r
+                 AND EXISTS (SELECT 1 FROM {table(m.FxRate)} r
                               WHERE r.tenant_id = NEW.tenant_id AND r.id = NEW.policy_fx_rate_id
                                 AND r.base = NEW.currency AND r.quote = NEW.policy_currency
                                 AND r.rate = NEW.policy_fx_rate)
@@ -562,12 +626,12 @@ IF NEW.status = 'SUBMITTED' THEN
             {CHECK}'finance_payment_policy_snapshot';
     END IF;
     NEW.submitted_at := now();
-ELSIF NEW.status = 'APPROVED' THEN
-    SELECT count(*) FILTER (WHERE decision = 'APPROVE'),
-           count(*) FILTER (WHERE decision = 'REJECT'),
-           array_agg(approver_role) FILTER (WHERE decision = 'APPROVE')
+ELSIF NEW.status = {sql_literal(status.APPROVED)} THEN
+    SELECT count(*) FILTER (WHERE decision = {approve}),
+           count(*) FILTER (WHERE decision = {reject}),
+           array_agg(approver_role) FILTER (WHERE decision = {approve})
       INTO v_approvals, v_rejections, v_roles
-      FROM "finance"."payment_approvals"
+      FROM {table(m.PaymentApproval)}
      WHERE tenant_id = NEW.tenant_id AND payment_id = NEW.id
        AND approval_grant IS NOT NULL;  -- only decisions proven by an identity-plane grant count
     IF v_rejections > 0 OR v_approvals < NEW.required_approvals
@@ -577,55 +641,64 @@ ELSIF NEW.status = 'APPROVED' THEN
             {CHECK}'finance_payment_quorum';
     END IF;
     NEW.decided_at := now();
-ELSIF NEW.status = 'REJECTED' THEN
-    IF NOT EXISTS (SELECT 1 FROM "finance"."payment_approvals"
-                    WHERE tenant_id = NEW.tenant_id AND payment_id = NEW.id AND decision = 'REJECT'
+ELSIF NEW.status = {sql_literal(status.REJECTED)} THEN
+    IF NOT EXISTS (SELECT 1 FROM {table(m.PaymentApproval)}
+                    WHERE tenant_id = NEW.tenant_id AND payment_id = NEW.id AND decision = {reject}
                       AND approval_grant IS NOT NULL) THEN
-        RAISE EXCEPTION 'payment % can only be REJECTED by a recorded rejection', NEW.id
+        RAISE EXCEPTION 'payment % can only be {word(status.REJECTED)} by a recorded rejection', NEW.id
             {CHECK}'finance_payment_quorum';
     END IF;
     NEW.decided_at := now();
-ELSIF NEW.status = 'PAID' THEN
+ELSIF NEW.status = {sql_literal(status.PAID)} THEN
     IF NOT EXISTS (
-        SELECT 1 FROM "finance"."journal_entries" e
+        SELECT 1 FROM {table(m.JournalEntry)} e
          WHERE e.tenant_id = NEW.tenant_id AND e.id = NEW.journal_entry_id
-           AND e.company_id = NEW.company_id AND e.status = 'POSTED'
+           AND e.company_id = NEW.company_id AND e.status = {sql_literal(m.JournalEntry.Status.POSTED)}
     ) THEN
-        RAISE EXCEPTION 'payment % can only be PAID with a POSTED journal entry of its company', NEW.id
+        RAISE EXCEPTION 'payment % can only be {word(status.PAID)} with a {word(m.JournalEntry.Status.POSTED)} journal entry of its company', NEW.id
             {CHECK}'finance_payment_paid_entry';
     END IF;
     NEW.paid_at := now();
-ELSIF NEW.status = 'CANCELLED' THEN
+ELSIF NEW.status = {sql_literal(status.CANCELLED)} THEN
     NEW.cancelled_at := now();
 END IF;
 RETURN NEW;
 """
+
+
 PAYMENT_GUARD_DECLARE = [
     ("v_approvals", "bigint"),
     ("v_rejections", "bigint"),
     ("v_roles", "text[]"),
 ]
 
-# The proof an approval carries: the approver is an active user of the tenant who holds the
-# role, and the identity plane signed a grant for exactly this (tenant, payment, approver, role,
-# decision) that has not expired. Runs inside the approval guard, which is SECURITY DEFINER: the
-# owner may read kernel users and roles and execute kernel.approval_grant_signature (which reads
-# the key); the finance role may do none of it. Still under FORCE RLS, and filtered explicitly on
-# the row's tenant. Each refusal has its own rule name.
-APPROVAL_PROOF = f"""
+
+def approval_proof() -> str:
+    """The proof an approval carries: the approver is an active user of the tenant who holds the
+    role, and the identity plane signed a grant for exactly this (tenant, payment, approver,
+    role, decision) that has not expired.
+
+    Runs inside the approval guard, which is SECURITY DEFINER: the owner may read kernel users
+    and roles and execute kernel.approval_grant_signature (which reads the key); the finance
+    role may do none of it. Still under FORCE RLS, and filtered explicitly on the row's tenant.
+    Each refusal has its own rule name.
+    """
+    from kernel import models as k
+
+    return f"""
 IF NEW.approver ~ '^user:[0-9a-f]{{8}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{4}}-[0-9a-f]{{12}}$' THEN
     v_user := substr(NEW.approver, 6)::uuid;
 END IF;
 IF v_user IS NULL OR NOT EXISTS (
-    SELECT 1 FROM "kernel"."users" u
+    SELECT 1 FROM {table(k.User)} u
      WHERE u.tenant_id = NEW.tenant_id AND u.id = v_user AND u.is_active AND u.deleted_at IS NULL
 ) THEN
     RAISE EXCEPTION 'approver % is not an active user of this tenant', NEW.approver
         {CHECK}'finance_paymentapproval_approver_unknown';
 END IF;
 IF NOT EXISTS (
-    SELECT 1 FROM "kernel"."user_roles" ur
-      JOIN "kernel"."roles" r ON r.tenant_id = ur.tenant_id AND r.id = ur.role_id
+    SELECT 1 FROM {table(k.UserRole)} ur
+      JOIN {table(k.Role)} r ON r.tenant_id = ur.tenant_id AND r.id = ur.role_id
      WHERE ur.tenant_id = NEW.tenant_id AND ur.user_id = v_user
        AND r.name = NEW.approver_role AND r.deleted_at IS NULL
 ) THEN
@@ -662,31 +735,38 @@ IF v_expires <= extract(epoch FROM clock_timestamp()) THEN
 END IF;
 """
 
-APPROVAL_GUARD = f"""
+
+@Rendered
+def approval_guard() -> str:
+    from finance import models as m
+
+    submitted = sql_literal(m.Payment.Status.SUBMITTED)
+    approve = sql_literal(m.PaymentApproval.Decision.APPROVE)
+    return f"""
 -- FOR UPDATE: approvers racing for the last slot queue here; the loser sees the outcome.
 SELECT p.status, p.required_approvals, p.approver_roles, p.required_roles
   INTO v_status, v_required, v_eligible, v_required_roles
-  FROM "finance"."payments" p
+  FROM {table(m.Payment)} p
  WHERE p.tenant_id = NEW.tenant_id AND p.id = NEW.payment_id
    FOR UPDATE;
-IF v_status IS DISTINCT FROM 'SUBMITTED' THEN
+IF v_status IS DISTINCT FROM {submitted} THEN
     RAISE EXCEPTION 'payment % is % and no longer awaits approval', NEW.payment_id, COALESCE(v_status, 'missing')
         {CHECK}'finance_paymentapproval_open';
 END IF;
-{APPROVAL_PROOF}IF NOT (NEW.approver_role = ANY(v_eligible)) THEN
+{approval_proof()}IF NOT (NEW.approver_role = ANY(v_eligible)) THEN
     RAISE EXCEPTION 'role % may not approve payment % (eligible: %)', NEW.approver_role, NEW.payment_id, v_eligible
         {CHECK}'finance_paymentapproval_role';
 END IF;
 SELECT count(*), COALESCE(array_agg(approver_role), ARRAY[]::text[]) INTO v_count, v_present
-  FROM "finance"."payment_approvals"
- WHERE tenant_id = NEW.tenant_id AND payment_id = NEW.payment_id AND decision = 'APPROVE'
+  FROM {table(m.PaymentApproval)}
+ WHERE tenant_id = NEW.tenant_id AND payment_id = NEW.payment_id AND decision = {approve}
    AND approval_grant IS NOT NULL;
-IF NEW.decision = 'APPROVE' AND v_count >= v_required THEN
+IF NEW.decision = {approve} AND v_count >= v_required THEN
     RAISE EXCEPTION 'payment % already has its % approvals', NEW.payment_id, v_required
         {CHECK}'finance_paymentapproval_open';
 END IF;
 -- Slots left must still fit every required role that has not approved yet.
-IF NEW.decision = 'APPROVE' AND NOT (NEW.approver_role = ANY(v_required_roles)) AND
+IF NEW.decision = {approve} AND NOT (NEW.approver_role = ANY(v_required_roles)) AND
    v_required - v_count <= (SELECT count(*) FROM unnest(v_required_roles) r WHERE NOT (r = ANY(v_present))) THEN
     RAISE EXCEPTION 'payment %: the remaining approval must come from %', NEW.payment_id,
         (SELECT array_agg(r) FROM unnest(v_required_roles) r WHERE NOT (r = ANY(v_present)))
@@ -696,6 +776,8 @@ NEW.level := v_count + 1;
 NEW.decided_at := now();
 RETURN NEW;
 """
+
+
 APPROVAL_GUARD_DECLARE = [
     ("v_status", "text"),
     ("v_required", "integer"),
@@ -709,32 +791,49 @@ APPROVAL_GUARD_DECLARE = [
 
 # --- intercompany --------------------------------------------------------------------------
 
-SETTLEMENT_GUARD = f"""
+
+@Rendered
+def settlement_guard() -> str:
+    from finance import models as m
+
+    graph = m.IntercompanySettlement.transitions
+    return f"""
 IF TG_OP = 'INSERT' THEN
-    IF NEW.status <> 'PENDING' THEN
-        RAISE EXCEPTION 'settlement % must be inserted as PENDING', NEW.id {CHECK}'finance_settlement_insert_pending';
+    IF NEW.status <> {sql_literal(graph.initial)} THEN
+        RAISE EXCEPTION 'settlement % must be inserted as {word(graph.initial)}', NEW.id {CHECK}'finance_settlement_insert_pending';
     END IF;
     RETURN NEW;
 END IF;
-IF OLD.status <> 'PENDING' THEN
+-- The graph is IntercompanySettlement.transitions (finance/models/payments.py); a settlement
+-- that reached a terminal state does not change at all.
+IF OLD.status IN {sql_values(graph.terminal)} THEN
     RAISE EXCEPTION 'settlement % is % and final', OLD.id, OLD.status {CHECK}'finance_settlement_final';
 END IF;
-IF NEW.status = 'SETTLED' THEN
+IF NEW.status IS DISTINCT FROM OLD.status AND (OLD.status, NEW.status) NOT IN {sql_values(graph.pairs)} THEN
+    RAISE EXCEPTION 'settlement %: % -> % is not an allowed transition', OLD.id, OLD.status, NEW.status
+        {CHECK}'finance_settlement_transition';
+END IF;
+IF NEW.status = {sql_literal(m.IntercompanySettlement.Status.SETTLED)} THEN
     NEW.settled_at := now();
 END IF;
 RETURN NEW;
 """
 
+
 # Deferred to COMMIT: the service may mark the settlement and post its two entries in any order.
-SETTLEMENT_POSTED = f"""
-IF NEW.status = 'SETTLED' AND (
+@Rendered
+def settlement_posted() -> str:
+    from finance import models as m
+
+    return f"""
+IF NEW.status = {sql_literal(m.IntercompanySettlement.Status.SETTLED)} AND (
     NEW.from_entry_id IS NULL OR NEW.to_entry_id IS NULL OR NEW.from_entry_id = NEW.to_entry_id
-    OR (SELECT count(*) FROM "finance"."journal_entries" e
-         WHERE e.tenant_id = NEW.tenant_id AND e.status = 'POSTED'
+    OR (SELECT count(*) FROM {table(m.JournalEntry)} e
+         WHERE e.tenant_id = NEW.tenant_id AND e.status = {sql_literal(m.JournalEntry.Status.POSTED)}
            AND ((e.id = NEW.from_entry_id AND e.company_id = NEW.from_company_id)
              OR (e.id = NEW.to_entry_id AND e.company_id = NEW.to_company_id))) <> 2
 ) THEN
-    RAISE EXCEPTION 'settlement % is SETTLED without a POSTED entry in each of its two companies', NEW.id
+    RAISE EXCEPTION 'settlement % is {word(m.IntercompanySettlement.Status.SETTLED)} without a {word(m.JournalEntry.Status.POSTED)} entry in each of its two companies', NEW.id
         {CHECK}'finance_settlement_posted';
 END IF;
 RETURN NULL;

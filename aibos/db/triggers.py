@@ -16,6 +16,7 @@ needs superuser). ``tests/security/test_ledger_bypass.py`` tries all of it as th
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pgtrigger
@@ -24,6 +25,46 @@ from pgtrigger import compiler, utils
 
 # pgtrigger's own trigger names are `pgtrigger_<name>_<hash>`; ours say what they are.
 PREFIX = "guard"
+
+
+class Rendered(pgtrigger.Func):
+    """A trigger body that ``build()`` writes when pgtrigger compiles the trigger.
+
+    pgtrigger compiles only once every app is loaded (``makemigrations``, ``migrate``'s change
+    check, ``pgtrigger ls``, installation), so the body may read other models' ``_meta.db_table``,
+    their enums and their state machines: the model modules declaring the trigger import the
+    module that holds the bodies, which therefore cannot import them back when it is loaded.
+    Nothing is rendered at import time, and the SQL a migration freezes is the rendered text.
+    """
+
+    def __init__(self, build: Callable[[], str]) -> None:
+        super().__init__(build.__qualname__)
+        self.build = build
+
+    def render(self, **kwargs: Any) -> str:
+        return self.build()
+
+
+def table(model: type[models.Model]) -> str:
+    """The model's table as SQL (``"finance"."payments"``), from its ``Meta.db_table``."""
+    return utils.quote(model._meta.db_table)
+
+
+def sql_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def sql_values(values: Iterable[str | tuple[str, ...]]) -> str:
+    """``('A', 'B')`` for ``IN``, or ``(('A', 'B'), ('B', 'C'))`` for a row ``IN``."""
+    items = [
+        f"({', '.join(sql_literal(v) for v in value)})"
+        if isinstance(value, tuple)
+        else sql_literal(value)
+        for value in values
+    ]
+    if not items:
+        raise ValueError("an empty IN list is not valid SQL")
+    return f"({', '.join(items)})"
 
 
 class GuardTriggerSql(compiler.UpsertTriggerSql):

@@ -57,7 +57,7 @@ class Company(TenantScopedModel, VersionedMixin, SoftDeleteMixin):
                 name="finance_company_lock_dates",
                 when=pgtrigger.Before,
                 operation=pgtrigger.Update,
-                func=triggers.COMPANY_LOCK_DATES,
+                func=triggers.company_lock_dates,
             ),
         ]
 
@@ -119,7 +119,7 @@ class Account(TenantScopedModel, VersionedMixin):
                 name="finance_account_fixed_once_used",
                 when=pgtrigger.Before,
                 operation=pgtrigger.Update,
-                func=triggers.ACCOUNT_FIXED_ONCE_USED,
+                func=triggers.account_fixed_once_used,
             ),
         ]
 
@@ -219,7 +219,7 @@ class BankAccount(TenantScopedModel, VersionedMixin):
                 name="finance_bankaccount_ledger_match",
                 when=pgtrigger.Before,
                 operation=pgtrigger.Insert | pgtrigger.Update,
-                func=triggers.BANK_ACCOUNT_LEDGER_MATCH,
+                func=triggers.bank_account_ledger_match,
             ),
         ]
 
@@ -281,7 +281,7 @@ class FxRate(TenantScopedModel):
                 when=pgtrigger.Before,
                 operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
                 declare=[("last_used", "date")],
-                func=triggers.FXRATE_GUARD,
+                func=triggers.fxrate_guard,
             ),
         ]
 

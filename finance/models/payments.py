@@ -10,6 +10,7 @@ from django.db import models
 
 from aibos.db.governance import TableGovernance, TenantForeignKey
 from aibos.db.models import TenantScopedModel, VersionedMixin, same_tenant_fk
+from aibos.db.states import StateMachine
 from aibos.db.triggers import GuardTrigger
 from finance import triggers
 from finance.models.companies import Account, BankAccount, Company, FxRate
@@ -34,6 +35,18 @@ def role_list(**kwargs: Any) -> ArrayField:
     return ArrayField(models.CharField(max_length=150), **kwargs)
 
 
+# Each status enum sits at module level so its model's Meta can build the CHECK from it; the
+# model exposes it as ``Model.Status`` and declares its graph next to it as
+# ``Model.transitions``. The services check that graph and the model's guard trigger is
+# rendered from it (finance/triggers.py): it is declared nowhere else.
+
+
+class ApprovalMatrixStatus(models.TextChoices):
+    DRAFT = "DRAFT"
+    ACTIVE = "ACTIVE"
+    RETIRED = "RETIRED"
+
+
 class ApprovalMatrix(TenantScopedModel):
     """One version of the approval policy for a company, payment type and currency.
 
@@ -42,10 +55,15 @@ class ApprovalMatrix(TenantScopedModel):
     change: a payment's policy snapshot can always be traced to the version it came from.
     """
 
-    class Status(models.TextChoices):
-        DRAFT = "DRAFT"
-        ACTIVE = "ACTIVE"
-        RETIRED = "RETIRED"
+    Status = ApprovalMatrixStatus
+    transitions = StateMachine(
+        Status,
+        initial=Status.DRAFT,
+        edges={
+            Status.DRAFT: (Status.ACTIVE, Status.RETIRED),
+            Status.ACTIVE: (Status.RETIRED,),
+        },
+    )
 
     company = same_tenant_fk(Company, related_name="approval_matrices", on_delete=models.PROTECT)
     payment_type = models.CharField(max_length=16, choices=PaymentType.choices)
@@ -79,6 +97,10 @@ class ApprovalMatrix(TenantScopedModel):
                 name="finance_approvalmatrix_type_valid",
             ),
             models.CheckConstraint(
+                condition=models.Q(status__in=ApprovalMatrixStatus.values),
+                name="finance_approvalmatrix_status_valid",
+            ),
+            models.CheckConstraint(
                 condition=models.Q(currency__regex=CURRENCY_FORMAT),
                 name="finance_approvalmatrix_currency_format",
             ),
@@ -98,7 +120,7 @@ class ApprovalMatrix(TenantScopedModel):
                 when=pgtrigger.Before,
                 operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
                 declare=triggers.MATRIX_GUARD_DECLARE,
-                func=triggers.MATRIX_GUARD,
+                func=triggers.matrix_guard,
             ),
         ]
 
@@ -157,7 +179,7 @@ class ApprovalBand(TenantScopedModel):
                 when=pgtrigger.Before,
                 operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
                 declare=[("v_status", "text")],
-                func=triggers.BAND_GUARD,
+                func=triggers.band_guard,
             ),
         ]
 
@@ -166,14 +188,26 @@ class ApprovalBand(TenantScopedModel):
         return f"[{self.min_amount}, {top}) x{self.required_approvals}"
 
 
+class PaymentStatus(models.TextChoices):
+    DRAFT = "DRAFT"
+    SUBMITTED = "SUBMITTED"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    CANCELLED = "CANCELLED"
+    PAID = "PAID"
+
+
 class Payment(TenantScopedModel, VersionedMixin):
-    class Status(models.TextChoices):
-        DRAFT = "DRAFT"
-        SUBMITTED = "SUBMITTED"
-        APPROVED = "APPROVED"
-        REJECTED = "REJECTED"
-        CANCELLED = "CANCELLED"
-        PAID = "PAID"
+    Status = PaymentStatus
+    transitions = StateMachine(
+        Status,
+        initial=Status.DRAFT,
+        edges={
+            Status.DRAFT: (Status.SUBMITTED, Status.CANCELLED),
+            Status.SUBMITTED: (Status.APPROVED, Status.REJECTED, Status.CANCELLED),
+            Status.APPROVED: (Status.PAID, Status.CANCELLED),
+        },
+    )
 
     company = same_tenant_fk(Company, related_name="payments", on_delete=models.PROTECT)
     payment_type = models.CharField(max_length=16, choices=PaymentType.choices)
@@ -234,9 +268,7 @@ class Payment(TenantScopedModel, VersionedMixin):
                 name="finance_payment_type_valid",
             ),
             models.CheckConstraint(
-                condition=models.Q(
-                    status__in=["DRAFT", "SUBMITTED", "APPROVED", "REJECTED", "CANCELLED", "PAID"]
-                ),
+                condition=models.Q(status__in=PaymentStatus.values),
                 name="finance_payment_status_valid",
             ),
             models.CheckConstraint(
@@ -317,7 +349,7 @@ class Payment(TenantScopedModel, VersionedMixin):
                 when=pgtrigger.Before,
                 operation=pgtrigger.Insert | pgtrigger.Update,
                 declare=triggers.PAYMENT_GUARD_DECLARE,
-                func=triggers.PAYMENT_GUARD,
+                func=triggers.payment_guard,
             ),
             triggers.refuse_truncate("finance_payment_truncate", "payment"),
         ]
@@ -335,7 +367,7 @@ class PaymentApproval(TenantScopedModel):
 
     A decision is accepted only with ``approval_grant``, signed by the identity plane for this
     tenant, payment, approver, role and decision, and unexpired; the guard also checks that the
-    approver is an active user of the tenant holding the role (``finance.triggers.APPROVAL_PROOF``).
+    approver is an active user of the tenant holding the role (``finance.triggers.approval_proof``).
     """
 
     class Decision(models.TextChoices):
@@ -399,7 +431,7 @@ class PaymentApproval(TenantScopedModel):
                 when=pgtrigger.Before,
                 operation=pgtrigger.Insert,
                 declare=triggers.APPROVAL_GUARD_DECLARE,
-                func=triggers.APPROVAL_GUARD,
+                func=triggers.approval_guard,
                 # As the owner: it verifies the grant with the key no runtime role can read.
                 security_definer=True,
             ),
@@ -407,14 +439,22 @@ class PaymentApproval(TenantScopedModel):
         ]
 
 
+class SettlementStatus(models.TextChoices):
+    PENDING = "PENDING"
+    SETTLED = "SETTLED"
+    CANCELLED = "CANCELLED"
+
+
 class IntercompanySettlement(TenantScopedModel):
     """Money moving between two companies of a tenant; settling posts a balanced entry in each
     (from: Dr intercompany account / Cr bank; to: Dr bank / Cr intercompany account)."""
 
-    class Status(models.TextChoices):
-        PENDING = "PENDING"
-        SETTLED = "SETTLED"
-        CANCELLED = "CANCELLED"
+    Status = SettlementStatus
+    transitions = StateMachine(
+        Status,
+        initial=Status.PENDING,
+        edges={Status.PENDING: (Status.SETTLED, Status.CANCELLED)},
+    )
 
     from_company = same_tenant_fk(Company, related_name="+", on_delete=models.PROTECT)
     to_company = same_tenant_fk(Company, related_name="+", on_delete=models.PROTECT)
@@ -446,7 +486,7 @@ class IntercompanySettlement(TenantScopedModel):
                 condition=models.Q(amount__gt=0), name="finance_settlement_amount_positive"
             ),
             models.CheckConstraint(
-                condition=models.Q(status__in=["PENDING", "SETTLED", "CANCELLED"]),
+                condition=models.Q(status__in=SettlementStatus.values),
                 name="finance_settlement_status_valid",
             ),
             *[
@@ -476,13 +516,13 @@ class IntercompanySettlement(TenantScopedModel):
                 name="finance_settlement_guard",
                 when=pgtrigger.Before,
                 operation=pgtrigger.Insert | pgtrigger.Update,
-                func=triggers.SETTLEMENT_GUARD,
+                func=triggers.settlement_guard,
             ),
             GuardTrigger(
                 name="finance_settlement_posted",
                 when=pgtrigger.After,
                 operation=pgtrigger.Insert | pgtrigger.Update,
                 timing=pgtrigger.Deferred,
-                func=triggers.SETTLEMENT_POSTED,
+                func=triggers.settlement_posted,
             ),
         ]
