@@ -393,7 +393,9 @@ LABELS = {
     "floor": "framework floor (unit of work, SELECT 1)",
 }
 
-CHECK_START = "v_lines := 0; v_debit := 0; v_credit := 0; v_foreign := 0;"  # in ENTRY_CHECK
+CHECK_START = (
+    "v_lines := 0; v_debit := 0; v_credit := 0; v_foreign := 0;"  # in finance.triggers.entry_check
+)
 CHECK_END = "IF NEW.reversal_of_id IS NOT NULL THEN"
 
 

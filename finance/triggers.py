@@ -162,24 +162,33 @@ RETURN NEW;
 
 # Two ways to post, one set of rules: INSERT an entry as POSTED together with its lines in the
 # same statement (one round trip: finance.journal_entry_create), or UPDATE a draft to POSTED.
-# Either way the guard below dates and numbers it and ENTRY_CHECK, once the statement's rows are
+# Either way the guard below dates and numbers it and entry_check, once the statement's rows are
 # all in, checks its lines, books the balances and (for an INSERT) writes its audit event.
 # `line_count` is the number of the entry's lines, kept by the database (no statement may set it
 # but the line triggers): the check compares it with the lines it finds, and once the entry is
-# POSTED no line can be added (LINES_ADDED), taken away or changed (LINE_GUARD), so the lines a
-# posting was checked with are its lines forever.
+# POSTED no line can be added (lines_added), taken away or changed (line_guard), so the lines a
+# posting was checked with are its lines forever. (The SQL comments call the line trigger
+# LINES_ADDED, its name when the migration froze them.)
+
 
 # Runs as the owner (SECURITY DEFINER): it writes the posting counter, which the runtime role
 # may only read. Still bound by FORCE RLS: it sees the active tenant's rows only.
-ENTRY_GUARD = f"""
+@Rendered
+def entry_guard() -> str:
+    from finance import models as m  # rendered once the models exist
+
+    companies = table(m.Company)
+    sequences = table(m.PostingSequence)
+    posted = sql_literal(m.JournalEntry.Status.POSTED)
+    return f"""
 IF TG_OP = 'DELETE' THEN
-    IF OLD.status = 'POSTED' THEN
+    IF OLD.status = {posted} THEN
         RAISE EXCEPTION 'journal entry % is POSTED and cannot be deleted; correct it with a reversal', OLD.id
             {CHECK}'finance_journalentry_posted_immutable';
     END IF;
     RETURN OLD;
 END IF;
-IF TG_OP = 'UPDATE' AND OLD.status = 'POSTED' THEN
+IF TG_OP = 'UPDATE' AND OLD.status = {posted} THEN
     RAISE EXCEPTION 'journal entry % is POSTED and cannot be changed; correct it with a reversal', OLD.id
         {CHECK}'finance_journalentry_posted_immutable';
 END IF;
@@ -188,7 +197,7 @@ IF TG_OP = 'UPDATE' AND NEW.line_count IS DISTINCT FROM OLD.line_count AND pg_tr
     RAISE EXCEPTION 'the line count of journal entry % is kept by the database', OLD.id
         {CHECK}'finance_journalentry_line_count';
 END IF;
-IF NEW.status IS DISTINCT FROM 'POSTED' THEN
+IF NEW.status IS DISTINCT FROM {posted} THEN
     -- A draft carries nothing of a posting, whatever the statement said; a new one starts with
     -- no lines (lines inserted with it are counted in by LINES_ADDED).
     NEW.posting_seq := NULL;
@@ -201,7 +210,7 @@ IF NEW.status IS DISTINCT FROM 'POSTED' THEN
 END IF;
 
 SELECT GREATEST(c.soft_lock_date, c.hard_lock_date) INTO v_lock
-  FROM "finance"."companies" c
+  FROM {companies} c
  WHERE c.tenant_id = NEW.tenant_id AND c.id = NEW.company_id
    FOR SHARE;  -- a lock date cannot move under a posting in flight
 IF v_lock IS NOT NULL AND NEW.entry_date <= v_lock THEN
@@ -213,7 +222,7 @@ IF NEW.line_count < 2 THEN
         {CHECK}'finance_journalentry_min_lines';
 END IF;
 -- Gap-free: the counter row is locked until commit; a rollback gives the number back.
-INSERT INTO "finance"."posting_sequences" AS s (tenant_id, company_id, last_seq)
+INSERT INTO {sequences} AS s (tenant_id, company_id, last_seq)
 VALUES (NEW.tenant_id, NEW.company_id, 1)
 ON CONFLICT (tenant_id, company_id) DO UPDATE SET last_seq = s.last_seq + 1, updated_at = now()
 RETURNING s.last_seq INTO NEW.posting_seq;
@@ -221,27 +230,42 @@ NEW.posted_at := now();
 NEW.posted_by := COALESCE(NULLIF(current_setting('app.actor', true), ''), 'db:' || session_user);
 RETURN NEW;
 """
+
+
 ENTRY_GUARD_DECLARE = [("v_lock", "date")]
+
 
 # AFTER the statement's rows are in (so an entry inserted as POSTED sees the lines inserted with
 # it), as the owner: the balances are read-only for the runtime role, and the audit event of an
 # entry's INSERT is written here so that a posted entry's event carries its lines.
-ENTRY_CHECK = f"""
-IF NEW.status = 'DRAFT' THEN
+@Rendered
+def entry_check() -> str:
+    from finance import models as m  # rendered once the models exist
+
+    entries = table(m.JournalEntry)
+    lines = table(m.JournalLine)
+    companies = table(m.Company)
+    accounts = table(m.Account)
+    fx_rates = table(m.FxRate)
+    balances = table(m.AccountBalance)
+    posted = sql_literal(m.JournalEntry.Status.POSTED)
+    draft = sql_literal(m.JournalEntry.Status.DRAFT)
+    return f"""
+IF NEW.status = {draft} THEN
     -- A new draft: audited here like a posted entry, its lines by LINES_ADDED.
     PERFORM "kernel".audit_record(NEW.tenant_id, TG_TABLE_SCHEMA, TG_TABLE_NAME, NEW.id::text,
         TG_OP, NULL, to_jsonb(NEW), NULL);
     RETURN NULL;
 END IF;
 
-SELECT c.base_currency INTO v_base FROM "finance"."companies" c
+SELECT c.base_currency INTO v_base FROM {companies} c
  WHERE c.tenant_id = NEW.tenant_id AND c.id = NEW.company_id;
 v_lines := 0; v_debit := 0; v_credit := 0; v_foreign := 0;
 FOR rec IN
     -- Lines first, by their entry (MATERIALIZED: the plan must not start from accounts and
     -- filter every line of each account, whatever the statistics say).
     WITH l AS MATERIALIZED (
-        SELECT * FROM "finance"."journal_lines" jl
+        SELECT * FROM {lines} jl
          WHERE jl.tenant_id = NEW.tenant_id AND jl.entry_id = NEW.id
     )
     SELECT l.currency,
@@ -255,7 +279,7 @@ FOR rec IN
                 ELSE l.fx_rate_id IS NOT NULL AND l.debit + l.credit = round(l.txn_amount * l.fx_rate, "finance".currency_exponent(v_base))
            END) AS bad_amount
       FROM l
-      JOIN "finance"."accounts" a ON a.tenant_id = l.tenant_id AND a.id = l.account_id
+      JOIN {accounts} a ON a.tenant_id = l.tenant_id AND a.id = l.account_id
      GROUP BY l.currency
 LOOP
     IF rec.bad_account > 0 THEN
@@ -289,40 +313,40 @@ END IF;
 
 IF NEW.reversal_of_id IS NOT NULL THEN
     SELECT e.status, e.company_id, e.entry_date INTO v_target_status, v_target_company, v_target_date
-      FROM "finance"."journal_entries" e
+      FROM {entries} e
      WHERE e.tenant_id = NEW.tenant_id AND e.id = NEW.reversal_of_id;
-    IF v_target_status IS DISTINCT FROM 'POSTED' OR v_target_company <> NEW.company_id
+    IF v_target_status IS DISTINCT FROM {posted} OR v_target_company <> NEW.company_id
        OR NEW.entry_date < v_target_date THEN
         RAISE EXCEPTION 'journal entry % can only reverse a POSTED entry of its company dated on or before it', NEW.id
             {CHECK}'finance_journalentry_reversal_target';
     END IF;
     IF EXISTS (
         (SELECT account_id, credit, debit, currency, txn_amount, fx_rate_id, fx_rate
-           FROM "finance"."journal_lines" WHERE tenant_id = NEW.tenant_id AND entry_id = NEW.reversal_of_id
+           FROM {lines} WHERE tenant_id = NEW.tenant_id AND entry_id = NEW.reversal_of_id
          EXCEPT ALL
          SELECT account_id, debit, credit, currency, txn_amount, fx_rate_id, fx_rate
-           FROM "finance"."journal_lines" WHERE tenant_id = NEW.tenant_id AND entry_id = NEW.id)
+           FROM {lines} WHERE tenant_id = NEW.tenant_id AND entry_id = NEW.id)
         UNION ALL
         (SELECT account_id, debit, credit, currency, txn_amount, fx_rate_id, fx_rate
-           FROM "finance"."journal_lines" WHERE tenant_id = NEW.tenant_id AND entry_id = NEW.id
+           FROM {lines} WHERE tenant_id = NEW.tenant_id AND entry_id = NEW.id
          EXCEPT ALL
          SELECT account_id, credit, debit, currency, txn_amount, fx_rate_id, fx_rate
-           FROM "finance"."journal_lines" WHERE tenant_id = NEW.tenant_id AND entry_id = NEW.reversal_of_id)
+           FROM {lines} WHERE tenant_id = NEW.tenant_id AND entry_id = NEW.reversal_of_id)
     ) THEN
         RAISE EXCEPTION 'journal entry % is not the exact negation of entry %', NEW.id, NEW.reversal_of_id
             {CHECK}'finance_journalentry_reversal_exact';
     END IF;
 ELSIF v_foreign > 0 THEN
     -- Lock the rates used: none can change between this check and our commit.
-    PERFORM 1 FROM "finance"."fx_rates" r
+    PERFORM 1 FROM {fx_rates} r
      WHERE r.tenant_id = NEW.tenant_id AND r.id IN (
-        SELECT l.fx_rate_id FROM "finance"."journal_lines" l
+        SELECT l.fx_rate_id FROM {lines} l
          WHERE l.tenant_id = NEW.tenant_id AND l.entry_id = NEW.id AND l.fx_rate_id IS NOT NULL)
      ORDER BY r.id
      FOR SHARE;
     SELECT count(*) INTO v_bad_rates
-      FROM "finance"."journal_lines" l
-      JOIN "finance"."fx_rates" r ON r.tenant_id = l.tenant_id AND r.id = l.fx_rate_id
+      FROM {lines} l
+      JOIN {fx_rates} r ON r.tenant_id = l.tenant_id AND r.id = l.fx_rate_id
      WHERE l.tenant_id = NEW.tenant_id AND l.entry_id = NEW.id
        AND NOT (r.base = l.currency AND r.quote = v_base AND r.rate = l.fx_rate
                 AND r.valid_from <= NEW.entry_date AND (r.valid_to IS NULL OR NEW.entry_date < r.valid_to));
@@ -334,11 +358,11 @@ END IF;
 
 -- Book the balances, in account-id order so that concurrent postings lock them in the same
 -- order (no deadlock).
-INSERT INTO "finance"."account_balances" AS b
+INSERT INTO {balances} AS b
        (tenant_id, account_id, company_id, debit_total, credit_total, txn_balance, line_count)
 SELECT NEW.tenant_id, l.account_id, NEW.company_id, sum(l.debit), sum(l.credit),
        sum(CASE WHEN l.debit > 0 THEN l.txn_amount ELSE -l.txn_amount END), count(*)
-  FROM "finance"."journal_lines" l
+  FROM {lines} l
  WHERE l.tenant_id = NEW.tenant_id AND l.entry_id = NEW.id
  GROUP BY l.account_id
  ORDER BY l.account_id
@@ -355,12 +379,14 @@ IF TG_OP = 'INSERT' THEN
     PERFORM "kernel".audit_record(NEW.tenant_id, TG_TABLE_SCHEMA, TG_TABLE_NAME, NEW.id::text, TG_OP,
         NULL,
         to_jsonb(NEW) || jsonb_build_object('lines', (
-            SELECT jsonb_agg(to_jsonb(l) ORDER BY l.line_no, l.id) FROM "finance"."journal_lines" l
+            SELECT jsonb_agg(to_jsonb(l) ORDER BY l.line_no, l.id) FROM {lines} l
              WHERE l.tenant_id = NEW.tenant_id AND l.entry_id = NEW.id)),
         NULL);
 END IF;
 RETURN NULL;
 """
+
+
 ENTRY_CHECK_DECLARE = [
     ("v_base", "text"),
     ("rec", "record"),
@@ -376,10 +402,17 @@ ENTRY_CHECK_DECLARE = [
 
 # --- journal lines -------------------------------------------------------------------------
 
-LINE_GUARD = f"""
-SELECT e.status INTO v_status FROM "finance"."journal_entries" e
+
+@Rendered
+def line_guard() -> str:
+    from finance import models as m  # rendered once the models exist
+
+    entries = table(m.JournalEntry)
+    posted = sql_literal(m.JournalEntry.Status.POSTED)
+    return f"""
+SELECT e.status INTO v_status FROM {entries} e
  WHERE e.tenant_id = OLD.tenant_id AND e.id = OLD.entry_id FOR SHARE;
-IF v_status = 'POSTED' THEN
+IF v_status = {posted} THEN
     RAISE EXCEPTION 'journal line % belongs to POSTED entry % and cannot be %', OLD.id, OLD.entry_id,
         CASE TG_OP WHEN 'DELETE' THEN 'deleted' ELSE 'changed' END
         {CHECK}'finance_journalline_posted_immutable';
@@ -388,9 +421,9 @@ IF TG_OP = 'DELETE' THEN
     RETURN OLD;
 END IF;
 IF NEW.entry_id IS DISTINCT FROM OLD.entry_id THEN
-    SELECT e.status INTO v_status FROM "finance"."journal_entries" e
+    SELECT e.status INTO v_status FROM {entries} e
      WHERE e.tenant_id = NEW.tenant_id AND e.id = NEW.entry_id FOR SHARE;
-    IF v_status = 'POSTED' THEN
+    IF v_status = {posted} THEN
         RAISE EXCEPTION 'journal entry % is POSTED: no line can be added to it', NEW.entry_id
             {CHECK}'finance_journalline_posted_immutable';
     END IF;
@@ -398,18 +431,27 @@ END IF;
 RETURN NEW;
 """
 
+
 # Once per INSERT statement, over its rows (transition table `new_lines`), as the owner (it keeps
 # `line_count` and writes audit events). A POSTED entry takes lines only from the statement that
 # posted it, and then their number is the one it records; any later line changes that number and
 # is refused. A draft's count goes up by the lines added — an UPDATE, which also locks it: a
 # posting waits for this insert, or this insert waits for the posting and then sees it POSTED —
 # and each new line is audited.
-LINES_ADDED = f"""
+@Rendered
+def lines_added() -> str:
+    from finance import models as m  # rendered once the models exist
+
+    entries = table(m.JournalEntry)
+    lines = table(m.JournalLine)
+    posted = sql_literal(m.JournalEntry.Status.POSTED)
+    draft = sql_literal(m.JournalEntry.Status.DRAFT)
+    return f"""
 FOR rec IN SELECT n.tenant_id, n.entry_id, count(*) AS added FROM new_lines n
             GROUP BY n.tenant_id, n.entry_id ORDER BY n.entry_id
 LOOP
-    UPDATE "finance"."journal_entries" e SET line_count = e.line_count + rec.added
-     WHERE e.tenant_id = rec.tenant_id AND e.id = rec.entry_id AND e.status = 'DRAFT';
+    UPDATE {entries} e SET line_count = e.line_count + rec.added
+     WHERE e.tenant_id = rec.tenant_id AND e.id = rec.entry_id AND e.status = {draft};
     IF FOUND THEN
         PERFORM "kernel".audit_record(n.tenant_id, TG_TABLE_SCHEMA, TG_TABLE_NAME, n.id::text,
                 TG_OP, NULL, to_jsonb(n), NULL)
@@ -417,10 +459,10 @@ LOOP
           WHERE n.tenant_id = rec.tenant_id AND n.entry_id = rec.entry_id;
         CONTINUE;
     END IF;
-    SELECT e.line_count INTO v_recorded FROM "finance"."journal_entries" e
-     WHERE e.tenant_id = rec.tenant_id AND e.id = rec.entry_id AND e.status = 'POSTED';
+    SELECT e.line_count INTO v_recorded FROM {entries} e
+     WHERE e.tenant_id = rec.tenant_id AND e.id = rec.entry_id AND e.status = {posted};
     CONTINUE WHEN NOT FOUND;  -- no such entry: its foreign key refuses the statement
-    SELECT count(*) INTO v_lines FROM "finance"."journal_lines" l
+    SELECT count(*) INTO v_lines FROM {lines} l
      WHERE l.tenant_id = rec.tenant_id AND l.entry_id = rec.entry_id;
     IF v_lines <> v_recorded THEN
         RAISE EXCEPTION 'journal entry % is POSTED with % line(s): no line can be added to it',
@@ -430,20 +472,30 @@ LOOP
 END LOOP;
 RETURN NULL;
 """
+
+
 LINES_ADDED_DECLARE = [
     ("rec", "record"),
     ("v_recorded", "integer"),
     ("v_lines", "integer"),
 ]
 
-# Draft lines are replaced by DELETE + INSERT: the drafts' counts go down (LINE_GUARD has already
+
+# Draft lines are replaced by DELETE + INSERT: the drafts' counts go down (line_guard has already
 # refused the rows of POSTED entries).
-LINES_REMOVED = """
-UPDATE "finance"."journal_entries" e SET line_count = e.line_count - o.removed
+@Rendered
+def lines_removed() -> str:
+    from finance import models as m  # rendered once the models exist
+
+    entries = table(m.JournalEntry)
+    draft = sql_literal(m.JournalEntry.Status.DRAFT)
+    return f"""
+UPDATE {entries} e SET line_count = e.line_count - o.removed
   FROM (SELECT tenant_id, entry_id, count(*) AS removed FROM old_lines GROUP BY tenant_id, entry_id) o
- WHERE e.tenant_id = o.tenant_id AND e.id = o.entry_id AND e.status = 'DRAFT';
+ WHERE e.tenant_id = o.tenant_id AND e.id = o.entry_id AND e.status = {draft};
 RETURN NULL;
 """
+
 
 # --- approval matrices ---------------------------------------------------------------------
 

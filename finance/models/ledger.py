@@ -13,6 +13,13 @@ from finance.models.companies import Account, Company, FxRate
 from finance.models.fields import CURRENCY_FORMAT, MONEY, RATE, currency_field, finance_grants
 
 
+class JournalEntryStatus(models.TextChoices):
+    """A draft may change and be unbalanced; a posted entry is balanced, numbered and final."""
+
+    DRAFT = "DRAFT"
+    POSTED = "POSTED"
+
+
 class JournalEntry(TenantScopedModel):
     """DRAFT (editable, may be unbalanced) -> POSTED (balanced, numbered, final).
 
@@ -23,9 +30,7 @@ class JournalEntry(TenantScopedModel):
     (``finance/triggers.py``). ``line_count`` is the number of lines, kept by the database.
     """
 
-    class Status(models.TextChoices):
-        DRAFT = "DRAFT"
-        POSTED = "POSTED"
+    Status = JournalEntryStatus
 
     company = same_tenant_fk(Company, related_name="journal_entries", on_delete=models.PROTECT)
     entry_date = models.DateField()
@@ -70,7 +75,7 @@ class JournalEntry(TenantScopedModel):
                 name="finance_journalentry_idempotency_unique",
             ),
             models.CheckConstraint(
-                condition=models.Q(status__in=["DRAFT", "POSTED"]),
+                condition=models.Q(status__in=JournalEntryStatus.values),
                 name="finance_journalentry_status_valid",
             ),
             models.CheckConstraint(
@@ -125,7 +130,7 @@ class JournalEntry(TenantScopedModel):
                 when=pgtrigger.Before,
                 operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
                 declare=triggers.ENTRY_GUARD_DECLARE,
-                func=triggers.ENTRY_GUARD,
+                func=triggers.entry_guard,
                 security_definer=True,
             ),
             GuardTrigger(
@@ -133,7 +138,7 @@ class JournalEntry(TenantScopedModel):
                 when=pgtrigger.After,
                 operation=pgtrigger.Insert,
                 declare=triggers.ENTRY_CHECK_DECLARE,
-                func=triggers.ENTRY_CHECK,
+                func=triggers.entry_check,
                 security_definer=True,
             ),
             GuardTrigger(
@@ -142,7 +147,7 @@ class JournalEntry(TenantScopedModel):
                 operation=pgtrigger.Update,
                 condition=pgtrigger.Q(old__status="DRAFT", new__status="POSTED"),
                 declare=triggers.ENTRY_CHECK_DECLARE,
-                func=triggers.ENTRY_CHECK,
+                func=triggers.entry_check,
                 security_definer=True,
             ),
             triggers.refuse_truncate("finance_journalentry_truncate", "journal entry"),
@@ -221,7 +226,7 @@ class JournalLine(TenantScopedModel):
                 when=pgtrigger.Before,
                 operation=pgtrigger.Update | pgtrigger.Delete,
                 declare=[("v_status", "text")],
-                func=triggers.LINE_GUARD,
+                func=triggers.line_guard,
             ),
             GuardTrigger(
                 name="finance_journalline_added",
@@ -230,7 +235,7 @@ class JournalLine(TenantScopedModel):
                 operation=pgtrigger.Insert,
                 referencing=pgtrigger.Referencing(new="new_lines"),
                 declare=triggers.LINES_ADDED_DECLARE,
-                func=triggers.LINES_ADDED,
+                func=triggers.lines_added,
                 security_definer=True,
             ),
             GuardTrigger(
@@ -239,7 +244,7 @@ class JournalLine(TenantScopedModel):
                 when=pgtrigger.After,
                 operation=pgtrigger.Delete,
                 referencing=pgtrigger.Referencing(old="old_lines"),
-                func=triggers.LINES_REMOVED,
+                func=triggers.lines_removed,
                 security_definer=True,
             ),
             triggers.refuse_truncate("finance_journalline_truncate", "journal line"),
