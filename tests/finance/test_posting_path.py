@@ -16,7 +16,8 @@ from django.db import DatabaseError, connections
 from django.test.utils import CaptureQueriesContext
 
 from finance import services
-from tests.finance.books import DAY, SYSTEM, post_simple
+from tests.factories import system
+from tests.finance.books import DAY, post_simple
 from tests.finance.helpers import refused, run
 from tests.security.helpers import fetchall
 
@@ -127,7 +128,7 @@ def test_the_posting_function_posts_through_the_guards(
         tenant,
         (CREATE, [entry, tenant, books.us.company.pk, DAY, _lines(books.us, "7", "7"), True]),
     )
-    assert seq == 1 and at is not None and by == "sql:test"
+    assert seq == 1 and at is not None and by == "command:sql-test"  # helpers.run's actor
     balance = run(
         tenant,
         (
@@ -155,8 +156,7 @@ def test_the_posting_function_posts_through_the_guards(
 def test_a_refusal_from_the_one_call_path_names_no_row(books: SimpleNamespace) -> None:
     with pytest.raises(services.ApplicationError) as exc:
         services.journal_create_draft(
-            tenant_id=books.tenant.id,
-            actor=SYSTEM,
+            actor=system(books.tenant.id),
             company_id=books.us.company.pk,
             entry_date=DAY,
             lines=[services.LineInput(books.us.accounts["5000"].pk, "debit", Decimal("3"))],
