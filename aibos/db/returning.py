@@ -84,13 +84,15 @@ def attach_prefetched(obj: models.Model, name: str, rows: Sequence[models.Model]
     """Hand ``obj`` back with the rows of its reverse relation ``name`` that the caller has
     just written, where ``prefetch_related(name)`` would have put them: ``obj.<name>.all()``
     then runs no query. The rows must be all of them, in the relation's ordering."""
-    manager: Any = getattr(obj, name)
-    cache_name = manager.field.remote_field.cache_name
-    cache = obj.__dict__.setdefault("_prefetched_objects_cache", {})
-    cache.pop(cache_name, None)
-    qs = manager.get_queryset()  # builds the (tenant-scoped) query; runs nothing
+    field: Any = getattr(type(obj), name).field  # the key on the rows that points at obj
+    # The queryset a further .filter() on the relation starts from: the same rows (this tenant,
+    # this obj). Its filter is deferred until something needs the SQL, as Django's related
+    # managers do: built eagerly it would cost more than the posting's Python work around it.
+    qs: Any = models.QuerySet(model=field.model)
+    qs._defer_next_filter = True
+    qs = qs.filter(tenant_id=getattr(obj, "tenant_id", None), **{field.name: obj})
     qs._result_cache = list(rows)
     qs._prefetch_done = True
     for row in rows:
-        manager.field.set_cached_value(row, obj)
-    cache[cache_name] = qs
+        field.set_cached_value(row, obj)
+    obj.__dict__.setdefault("_prefetched_objects_cache", {})[field.remote_field.cache_name] = qs
