@@ -12,10 +12,13 @@ from django.db import DataError, IntegrityError
 from django.http import Http404
 from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import exceptions, serializers, status
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from aibos.actors import Actor, request_actor
 from aibos.errors import ApplicationError, DatabaseRefusal
+from aibos.middleware import request_correlation_id
 from aibos.tenancy import TenantContextMissing, TenantSwitchRefused
 
 INVALID_INPUT = "The request is invalid; see errors for each field."
@@ -45,7 +48,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response is None:
         return None  # a server fault: the API middleware answers a JSON 500
     request = context.get("request")
-    correlation_id = getattr(getattr(request, "_request", request), "correlation_id", None)
+    correlation_id = request_correlation_id(request) if request is not None else None
     if correlation_id and isinstance(response.data, dict):
         response.data.setdefault("correlation_id", correlation_id)
     return response
@@ -94,3 +97,12 @@ def _handle(exc: Exception, context: dict[str, Any]) -> Response | None:
     if response is not None and isinstance(exc, exceptions.APIException):
         response.data = {"detail": str(exc.detail), "code": exc.default_code}
     return response
+
+
+def actor_of(request: Request) -> Actor:
+    """Who the request acts as (the middleware attached it after checking the credential or
+    session); a request without one is unauthenticated."""
+    actor = request_actor(request)
+    if actor is None:
+        raise exceptions.NotAuthenticated()
+    return actor

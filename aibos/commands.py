@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from aibos.actors import Actor
 from aibos.tenancy import tenant_context
 from kernel import selectors
 from kernel.models import Tenant
@@ -15,7 +16,8 @@ UNKNOWN_TENANT = "No active tenant with slug {slug!r}."
 
 
 class TenantCommand(BaseCommand):
-    """Runs ``handle_tenant`` inside the tenant named by the required ``--tenant`` option.
+    """Runs ``handle_tenant`` inside the tenant named by the required ``--tenant`` option, as
+    the actor ``command:<command name>`` (passed on to the services it calls).
 
     There is no default and no "all tenants": a command that should touch several tenants is run
     once per tenant.
@@ -29,8 +31,11 @@ class TenantCommand(BaseCommand):
         if tenant is None:
             raise CommandError(UNKNOWN_TENANT.format(slug=options["tenant"]))
         name = type(self).__module__.rsplit(".", 1)[-1]
-        with tenant_context(tenant.id, actor=f"command:{name}"):
-            self.handle_tenant(tenant, **{k: v for k, v in options.items() if k != "tenant"})
+        actor = Actor.for_command(tenant.id, name)
+        with tenant_context(actor):
+            self.handle_tenant(
+                tenant, actor=actor, **{k: v for k, v in options.items() if k != "tenant"}
+            )
 
-    def handle_tenant(self, tenant: Tenant, **options: Any) -> None:
+    def handle_tenant(self, tenant: Tenant, *, actor: Actor, **options: Any) -> None:
         raise NotImplementedError

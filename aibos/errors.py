@@ -36,6 +36,7 @@ class Unprocessable(ApplicationError):
     status = 422
 
 
+NOT_FOUND = "{what} {id} does not exist."
 VALUE_OUT_OF_RANGE = (
     "A value in the request is outside what can be stored (too large, too precise or malformed)."
 )

@@ -1,6 +1,8 @@
 """Resolves who is calling and runs the request inside that tenant's context.
 
-Principals come from exactly two places, and the tenant always comes from the credential:
+The caller becomes an :class:`~aibos.actors.Actor`, attached to the request
+(``aibos.actors.request_actor``) and carried by the tenant context. Actors come from exactly
+two places, and the tenant always comes from the credential:
 - a signed session cookie (set at sign-in) holding the tenant, the user and a kernel.sessions
   row id, checked for revocation and expiry on every request;
 - ``Authorization: Bearer aibos_...``, an API credential verified under RLS in its tenant.
@@ -15,13 +17,14 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.contrib.auth import SESSION_KEY
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from rest_framework.request import Request
 
 from aibos import parsers
+from aibos.actors import Actor, attach_actor
 from aibos.db.roles import RUNTIME_ALIASES
 from aibos.tenancy import tenant_context
 from kernel import credentials, selectors
@@ -30,21 +33,21 @@ from kernel.signals import SESSION_ID_KEY, SESSION_TENANT_KEY
 INVALID_CREDENTIAL = "Invalid, expired or revoked API credential."
 CORRELATION_HEADER = "X-Correlation-ID"
 _CORRELATION_OK = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+# In the request's WSGI environ, like the actor (aibos.actors): no attribute added to the request.
+_CORRELATION_KEY = "aibos.correlation_id"
 
 
-@dataclass(frozen=True)
-class Principal:
-    tenant_id: uuid.UUID
-    user_id: uuid.UUID | None
-    actor: str
-    credential_id: uuid.UUID | None = None
-    canon_id: uuid.UUID | None = None
+def request_correlation_id(request: HttpRequest | Request) -> str | None:
+    """The correlation id the API middleware assigned to ``request``, if it did."""
+    http = request._request if isinstance(request, Request) else request
+    value = http.META.get(_CORRELATION_KEY)
+    return value if isinstance(value, str) else None
 
 
 def _correlation_id(request: HttpRequest) -> str:
-    assigned = getattr(request, "correlation_id", None)
+    assigned = request_correlation_id(request)
     if assigned:
-        return str(assigned)
+        return assigned
     supplied = request.headers.get(CORRELATION_HEADER, "")
     return supplied if _CORRELATION_OK.match(supplied) else str(uuid.uuid4())
 
@@ -61,41 +64,32 @@ class TenantContextMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         correlation_id = _correlation_id(request)
-        request.principal = None  # type: ignore[attr-defined]
+        attach_actor(request, None)
         auth_header = request.headers.get("Authorization", "")
         if auth_header.startswith("Bearer "):
             try:
-                principal = self._verify_token(
-                    auth_header[len("Bearer ") :].strip(), correlation_id
-                )
+                actor = self._verify_token(auth_header[len("Bearer ") :].strip(), correlation_id)
             except credentials.MalformedToken as exc:
                 return _unauthorized(str(exc))
-            if principal is None:
+            if actor is None:
                 return _unauthorized(INVALID_CREDENTIAL)
         else:
-            principal = self._session_claim(request)
+            actor = self._session_claim(request)
 
-        if principal is None:
+        if actor is None:
             response = self.get_response(request)
         else:
-            response = self._run_as(principal, request, correlation_id)
+            response = self._run_as(actor, request, correlation_id)
         response[CORRELATION_HEADER] = correlation_id
         return response
 
-    def _run_as(
-        self, principal: Principal, request: HttpRequest, correlation_id: str
-    ) -> HttpResponse:
-        with tenant_context(
-            principal.tenant_id,
-            user_id=principal.user_id,
-            actor=principal.actor,
-            correlation_id=correlation_id,
-        ):
-            if principal.credential_id is None and not self._session_live(request, principal):
+    def _run_as(self, actor: Actor, request: HttpRequest, correlation_id: str) -> HttpResponse:
+        with tenant_context(actor, correlation_id=correlation_id):
+            if actor.credential_id is None and not self._session_live(request, actor):
                 # Revoked or expired: forget the cookie and let the next request start anonymous.
                 request.session.flush()
                 return HttpResponseRedirect(request.get_full_path())
-            request.principal = principal  # type: ignore[attr-defined]
+            attach_actor(request, actor)
             response = self.get_response(request)
             if response.status_code >= 400:
                 for alias in RUNTIME_ALIASES:
@@ -103,7 +97,7 @@ class TenantContextMiddleware:
             return response
 
     @staticmethod
-    def _session_claim(request: HttpRequest) -> Principal | None:
+    def _session_claim(request: HttpRequest) -> Actor | None:
         # The session is a signed cookie: these values were written by us at sign-in.
         session = request.session
         tenant_id, user_id = session.get(SESSION_TENANT_KEY), session.get(SESSION_KEY)
@@ -116,18 +110,18 @@ class TenantContextMiddleware:
             # A cookie from another version of the app: start over rather than fail.
             session.flush()
             return None
-        return Principal(tenant_id=tenant, user_id=user, actor=f"user:{user}")
+        return Actor.for_user(tenant, user)
 
     @staticmethod
-    def _session_live(request: HttpRequest, principal: Principal) -> bool:
-        return selectors.session_is_active(
-            tenant_id=principal.tenant_id,
+    def _session_live(request: HttpRequest, actor: Actor) -> bool:
+        return actor.user_id is not None and selectors.session_is_active(
+            tenant_id=actor.tenant_id,
             session_id=request.session[SESSION_ID_KEY],
-            user_id=principal.user_id,  # type: ignore[arg-type]
+            user_id=actor.user_id,
         )
 
     @staticmethod
-    def _verify_token(token: str, correlation_id: str) -> Principal | None:
+    def _verify_token(token: str, correlation_id: str) -> Actor | None:
         parsed = credentials.parse_token(token)
         # A short unit of work in the tenant the token names; the claim counts only if the
         # secret matches a live credential visible under that tenant's RLS scope.
@@ -140,16 +134,9 @@ class TenantContextMiddleware:
             ):
                 return None
         if credential.user_id:
-            actor = f"user:{credential.user_id}"
-        else:
-            actor = f"cell:{credential.canon_id}"
-        return Principal(
-            tenant_id=parsed.tenant_id,
-            user_id=credential.user_id,
-            actor=actor,
-            credential_id=credential.pk,
-            canon_id=credential.canon_id,
-        )
+            return Actor.for_user(parsed.tenant_id, credential.user_id, credential_id=credential.pk)
+        assert credential.canon_id is not None  # exactly one of the two (a CHECK constraint)
+        return Actor.for_cell(parsed.tenant_id, credential.canon_id, credential_id=credential.pk)
 
 
 API_PREFIX = "/api/"
@@ -182,7 +169,7 @@ class ApiJsonMiddleware:
         if not request.path.startswith(API_PREFIX):
             return self.get_response(request)
         correlation_id = _correlation_id(request)
-        request.correlation_id = correlation_id  # type: ignore[attr-defined]
+        request.META[_CORRELATION_KEY] = correlation_id
         refusal = self._refuse_body(request, correlation_id)
         response = refusal or self.get_response(request)
         if response.status_code >= 400 and not _is_json(response):

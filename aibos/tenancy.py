@@ -7,6 +7,9 @@ server connection never carries one client's tenant to the next). When the conte
 an outer transaction (a test, a management command's own atomic), the previous values are put
 back on exit, so the tenant never outlives the block that set it.
 
+The context carries the :class:`~aibos.actors.Actor` it was opened for: ``app.tenant_id`` is
+its tenant, ``app.user_id`` its user (if it is one) and ``app.actor`` its label.
+
 The ORM layer reads the same context (``current_tenant_id()``) to scope querysets; the
 database enforces it with RLS either way.
 """
@@ -26,6 +29,7 @@ import psycopg
 from django.db import connections, transaction
 from psycopg import sql as pgsql
 
+from aibos.actors import Actor
 from aibos.db.roles import RUNTIME_ALIASES
 
 NO_TENANT_CONTEXT = (
@@ -55,11 +59,18 @@ class TenantSwitchRefused(RuntimeError):
 @dataclass(frozen=True)
 class TenantContext:
     tenant_id: uuid.UUID
-    user_id: uuid.UUID | None
-    actor: str
+    actor: Actor | None  # None: a tenant-only unit of work (a lookup before anyone is known)
     correlation_id: str
     # The aliases whose transaction carries these values.
     aliases: frozenset[str] = frozenset()
+
+    @property
+    def user_id(self) -> uuid.UUID | None:
+        return self.actor.user_id if self.actor else None
+
+    @property
+    def actor_label(self) -> str:
+        return self.actor.label if self.actor else ""
 
 
 _current: ContextVar[TenantContext | None] = ContextVar("aibos_tenant_context", default=None)
@@ -168,16 +179,19 @@ class _SetBeforeFirstStatement:
 
 @contextmanager
 def tenant_context(
-    tenant_id: uuid.UUID | str,
+    who: Actor | uuid.UUID | str,
     *,
-    user_id: uuid.UUID | str | None = None,
-    actor: str | None = None,
     correlation_id: str | None = None,
     using: Iterable[str] | None = None,
 ) -> Iterator[TenantContext]:
-    """Run the block as `tenant_id` on every runtime alias in `using` (default: all)."""
-    tenant = _as_uuid(tenant_id)
-    user = _as_uuid(user_id) if user_id is not None else None
+    """Run the block for ``who`` on every runtime alias in ``using`` (default: all).
+
+    ``who`` is an :class:`Actor` (its tenant, user and label are set) or a bare tenant id: no
+    actor of its own, for lookups before anyone is known; nested in a context of the same
+    tenant, such a unit keeps the enclosing actor.
+    """
+    actor: Actor | None = who if isinstance(who, Actor) else None
+    tenant = who.tenant_id if isinstance(who, Actor) else _as_uuid(who)
     active = _current.get()
     if active is not None and active.tenant_id != tenant:
         raise TenantSwitchRefused(
@@ -190,13 +204,11 @@ def tenant_context(
     if active is not None:
         # A nested unit of work (a service called from a request) keeps the request's actor
         # and correlation id unless it names its own.
-        user = user if user_id is not None else active.user_id
-        actor = actor or (None if user_id is not None else active.actor)
+        actor = actor or active.actor
         correlation_id = correlation_id or active.correlation_id
     ctx = TenantContext(
         tenant_id=tenant,
-        user_id=user,
-        actor=actor or (f"user:{user}" if user else ""),
+        actor=actor,
         correlation_id=correlation_id or str(uuid.uuid4()),
         aliases=frozenset(aliases),
     )
@@ -206,8 +218,8 @@ def tenant_context(
         ctx = dataclasses.replace(ctx, aliases=ctx.aliases | active.aliases)
     values = {
         GUC_TENANT: str(tenant),
-        GUC_USER: str(user) if user else "",
-        GUC_ACTOR: ctx.actor,
+        GUC_USER: str(ctx.user_id) if ctx.user_id else "",
+        GUC_ACTOR: ctx.actor_label,
         GUC_CORRELATION: ctx.correlation_id,
     }
     token = _current.set(ctx)
@@ -229,10 +241,10 @@ def tenant_context(
 
 
 def _same_values(a: TenantContext, b: TenantContext) -> bool:
-    return (a.tenant_id, a.user_id, a.actor, a.correlation_id) == (
+    return (a.tenant_id, a.user_id, a.actor_label, a.correlation_id) == (
         b.tenant_id,
         b.user_id,
-        b.actor,
+        b.actor_label,
         b.correlation_id,
     )
 

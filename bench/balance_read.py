@@ -31,7 +31,8 @@ LINES = int(os.environ.get("BENCH_LINES", "10000000"))
 READS = int(os.environ.get("BENCH_READS", "2000"))
 SUM_READS = int(os.environ.get("BENCH_SUM_READS", "5"))
 TENANT = uuid.UUID(int=616161)
-ACTOR = "command:bench"
+BENCH = "bench"
+ACTOR = f"command:{BENCH}"  # the actor's label, as raw SQL sets it
 
 LOAD_SQL = """
 SET session_replication_role = replica;  -- bulk load only: no per-row guard or audit triggers
@@ -64,6 +65,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connections
 
+    from aibos.actors import Actor
     from aibos.tenancy import tenant_context
     from bench.rls_overhead import _ensure_database, _use_bench_database
     from finance import demo, selectors
@@ -76,7 +78,7 @@ def main() -> None:
         company = Company.objects.filter(tenant_id=TENANT, code="BAL").first()
     if company is None:
         books = demo.books_create(
-            tenant_id=TENANT, actor=ACTOR, code="BAL", name="Balances", base_currency="USD"
+            actor=Actor.for_command(TENANT, BENCH), code="BAL", name="Balances", base_currency="USD"
         )
         debit, credit = books.accounts["5000"].pk, books.accounts["1000"].pk
         started = time.perf_counter()

@@ -40,7 +40,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-ACTOR = "command:bench"
+BENCH = "bench"
+ACTOR = f"command:{BENCH}"  # the actor's label, as the loaded rows carry it
 START = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 CHUNK = 250_000
 
@@ -253,6 +254,7 @@ def _setup() -> dict[str, Any]:
     from django.core.management import call_command
     from django.db import connections
 
+    from aibos.actors import Actor
     from aibos.tenancy import tenant_context
     from bench.rls_overhead import _ensure_database, _use_bench_database
     from kernel import services
@@ -270,23 +272,21 @@ def _setup() -> dict[str, Any]:
         tenant = Tenant.objects.filter(slug=slug).first() or services.tenant_create(
             name=slug, slug=slug
         )
-        with tenant_context(tenant.id, actor=ACTOR, using=["kernel"]):
+        actor = Actor.for_command(tenant.id, BENCH)
+        with tenant_context(actor, using=["kernel"]):
             user = User.objects.filter(email=f"admin@{slug}.test").first()
             if user is None:
                 user = services.user_create(
-                    tenant=tenant,
-                    actor=None,
+                    actor=actor,
                     email=f"admin@{slug}.test",
                     password=PASSWORD,
                     is_staff=True,
                     is_superuser=True,
                 )
             canon = Canon.objects.filter(name="bench").first() or services.canon_register(
-                tenant=tenant, actor=None, name="bench"
+                actor=actor, name="bench"
             )
-            _, token = services.api_credential_issue(
-                tenant=tenant, actor=None, name="bench", canon=canon
-            )
+            _, token = services.api_credential_issue(actor=actor, name="bench", canon=canon)
         out[slug] = {"tenant": tenant, "token": token, "user": user}
         entries, payments = int(ENTRIES * share), int(PAYMENTS * share)
         with connections["default"].cursor() as cur:
@@ -328,10 +328,11 @@ def _setup() -> dict[str, Any]:
 
 
 def _check_books(tenant_id: uuid.UUID) -> None:
+    from aibos.actors import Actor
     from aibos.tenancy import tenant_context
     from finance import selectors
 
-    with tenant_context(tenant_id, actor=ACTOR, using=["finance"]):
+    with tenant_context(Actor.for_command(tenant_id, BENCH), using=["finance"]):
         assert selectors.balance_differences(tenant_id=tenant_id) == [], "balances differ"
         assert selectors.numbering_gaps(tenant_id=tenant_id) == [], "numbering gaps"
 

@@ -60,7 +60,8 @@ BIG_LINES = 500
 BIG_ROUNDS = int(os.environ.get("BENCH_BIG_ROUNDS", "15"))
 TENANT = uuid.UUID(int=515151)
 DAY = dt.date(2026, 6, 1)
-ACTOR = "command:bench"
+BENCH = "bench"
+ACTOR = f"command:{BENCH}"  # the actor's label, as raw SQL sets it
 
 BARE_SQL = """
 CREATE SCHEMA IF NOT EXISTS bench_bare;
@@ -111,6 +112,7 @@ def _prepare(companies: int) -> list[dict[str, Any]]:
     from django.core.management import call_command
     from django.db import connections
 
+    from aibos.actors import Actor
     from aibos.tenancy import tenant_context
     from bench.rls_overhead import _ensure_database
     from finance import demo
@@ -128,7 +130,10 @@ def _prepare(companies: int) -> list[dict[str, Any]]:
             company = Company.objects.filter(tenant_id=TENANT, code=code).first()
         if company is None:
             company = demo.books_create(
-                tenant_id=TENANT, actor=ACTOR, code=code, name=f"Bench {i}", base_currency="USD"
+                actor=Actor.for_command(TENANT, BENCH),
+                code=code,
+                name=f"Bench {i}",
+                base_currency="USD",
             ).company
         with tenant_context(TENANT, using=["finance"]):
             accounts = {
@@ -211,11 +216,13 @@ def _floor_client(book: dict[str, Any], n: int) -> float:
     the posting (tenant context, transaction, variables, one round trip, COMMIT)."""
     from django.db import connections
 
-    from finance.services import _unit
+    from aibos.actors import Actor
+    from finance.services._plumbing import unit
 
+    actor = Actor.for_command(TENANT, BENCH)
     started = time.perf_counter()
     for _ in range(n):
-        with _unit(TENANT, ACTOR), connections["finance"].cursor() as cur:
+        with unit(actor), connections["finance"].cursor() as cur:
             cur.execute("SELECT 1")
             cur.fetchone()
     elapsed = time.perf_counter() - started
@@ -226,8 +233,10 @@ def _floor_client(book: dict[str, Any], n: int) -> float:
 def _service_client(book: dict[str, Any], n: int) -> float:
     from django.db import connections
 
+    from aibos.actors import Actor
     from finance import services
 
+    actor = Actor.for_command(TENANT, BENCH)
     lines = lambda amount: [  # noqa: E731
         services.LineInput(book["debit"], "debit", amount),
         services.LineInput(book["credit"], "credit", amount),
@@ -235,8 +244,7 @@ def _service_client(book: dict[str, Any], n: int) -> float:
     started = time.perf_counter()
     for i in range(n):
         services.journal_create_draft(
-            tenant_id=TENANT,
-            actor=ACTOR,
+            actor=actor,
             company_id=book["company"],
             entry_date=DAY,
             reference="bench",
@@ -280,6 +288,7 @@ def _http_credential() -> str:
     floor endpoint's table."""
     from django.db import connections
 
+    from aibos.actors import Actor
     from aibos.tenancy import tenant_context
     from bench.http_floor import FLOOR_TABLE_SQL
     from kernel import services as kernel_services
@@ -288,15 +297,12 @@ def _http_credential() -> str:
     with connections["default"].cursor() as cur:
         cur.execute(FLOOR_TABLE_SQL)
     with tenant_context(TENANT, using=["kernel"]):
-        tenant = Tenant.objects.filter(pk=TENANT).first()
-        if tenant is None:
-            tenant = Tenant(id=TENANT, name="Bench posting", slug="bench-posting")
-            tenant.save(force_insert=True)
+        if not Tenant.objects.filter(pk=TENANT).exists():
+            Tenant(id=TENANT, name="Bench posting", slug="bench-posting").save(force_insert=True)
         canon = Canon.objects.filter(tenant_id=TENANT, name="bench").first()
-    canon = canon or kernel_services.canon_register(tenant=tenant, actor=None, name="bench")
-    _, token = kernel_services.api_credential_issue(
-        tenant=tenant, actor=None, name="bench-http", canon=canon
-    )
+    actor = Actor.for_command(TENANT, BENCH)
+    canon = canon or kernel_services.canon_register(actor=actor, name="bench")
+    _, token = kernel_services.api_credential_issue(actor=actor, name="bench-http", canon=canon)
     connections.close_all()
     return token
 

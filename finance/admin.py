@@ -12,13 +12,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from aibos.actors import request_actor
 from aibos.admin import GovernedModelAdmin, ReadOnlyInline, ReadOnlyModelAdmin
 from aibos.errors import ApplicationError
 from aibos.pagination import EstimatedCountPaginator
-from aibos.tenancy import require_context
 from finance import services
 from finance.models import (
     Account,
@@ -204,12 +205,12 @@ class ApprovalMatrixAdmin(ReadOnlyModelAdmin):
 
     @admin.action(description="Activate the selected draft (retires the active version)")
     def activate(self, request: HttpRequest, queryset: QuerySet[ApprovalMatrix]) -> None:
-        ctx = require_context()
+        actor = request_actor(request)
+        if actor is None:  # the admin is signed in: the middleware attached its user
+            raise PermissionDenied
         for matrix in queryset:
             try:
-                services.approval_matrix_activate(
-                    tenant_id=ctx.tenant_id, actor=ctx.actor, matrix_id=matrix.pk
-                )
+                services.approval_matrix_activate(actor=actor, matrix_id=matrix.pk)
             except ApplicationError as exc:
                 self.message_user(request, f"{matrix}: {exc.message}", messages.ERROR)
             else:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from aibos.actors import Actor
 from finance import services
 from finance.models import Account, BankAccount, Company
 
@@ -39,8 +39,7 @@ class Books:
 
 def books_create(
     *,
-    tenant_id: uuid.UUID,
-    actor: str,
+    actor: Actor,
     code: str,
     name: str,
     base_currency: str,
@@ -49,7 +48,7 @@ def books_create(
     """A company with the standard chart; with ``foreign_currency``, a second bank account,
     payable and FX-trading account in that currency."""
     company = services.company_create(
-        tenant_id=tenant_id, actor=actor, code=code, name=name, base_currency=base_currency
+        actor=actor, code=code, name=name, base_currency=base_currency
     )
     books = Books(company=company)
 
@@ -58,7 +57,6 @@ def books_create(
     ) -> BankAccount:
         for acc_code, acc_name, acc_type in chart:
             books.accounts[acc_code] = services.account_create(
-                tenant_id=tenant_id,
                 actor=actor,
                 company_id=company.pk,
                 code=acc_code,
@@ -67,7 +65,6 @@ def books_create(
                 currency=currency,
             )
         return services.bank_account_create(
-            tenant_id=tenant_id,
             actor=actor,
             company_id=company.pk,
             name=bank_name,
@@ -110,21 +107,19 @@ def seeds_matrix_bands(profile: str) -> list[services.BandInput]:
 
 def matrix_activate(
     *,
-    tenant_id: uuid.UUID,
-    actor: str,
+    actor: Actor,
     company: Company,
     profile: str,
     payment_type: str = "vendor",
 ) -> None:
     matrix = services.approval_matrix_create(
-        tenant_id=tenant_id,
         actor=actor,
         company_id=company.pk,
         payment_type=payment_type,
         currency=company.base_currency,
         bands=seeds_matrix_bands(profile),
     )
-    services.approval_matrix_activate(tenant_id=tenant_id, actor=actor, matrix_id=matrix.pk)
+    services.approval_matrix_activate(actor=actor, matrix_id=matrix.pk)
 
 
 def _line(books: Books, code: str, side: str, amount: str) -> services.LineInput:
@@ -133,12 +128,11 @@ def _line(books: Books, code: str, side: str, amount: str) -> services.LineInput
 
 def demo_ledger_seed(
     *,
-    tenant_id: uuid.UUID,
-    actor: str,
+    actor: Actor,
     companies: list[tuple[str, str, str, str | None]],
     fx: list[tuple[str, str, str]],
-    approvers: list[str],
-    requester: str,
+    approvers: list[Actor],
+    requester: Actor,
 ) -> list[Books]:
     """Two companies with charts, FX rates, matrices (seeds' A and B), posted and draft
     journals and one payment in every status. ``approvers``: actors holding L1, L2 and CFO."""
@@ -147,7 +141,6 @@ def demo_ledger_seed(
     start = dt.date(dt.date.today().year, 1, 1)
     for base, quote, rate in fx:
         services.fx_rate_set(
-            tenant_id=tenant_id,
             actor=actor,
             base=base,
             quote=quote,
@@ -158,14 +151,13 @@ def demo_ledger_seed(
     all_books = []
     for (code, name, currency, foreign), profile in zip(companies, ("A", "B"), strict=True):
         books = books_create(
-            tenant_id=tenant_id,
             actor=actor,
             code=code,
             name=name,
             base_currency=currency,
             foreign_currency=foreign,
         )
-        matrix_activate(tenant_id=tenant_id, actor=actor, company=books.company, profile=profile)
+        matrix_activate(actor=actor, company=books.company, profile=profile)
         day = dt.date.today()
         for ref, lines in (
             ("Share capital", [("1000", "debit", "500000.00"), ("3000", "credit", "500000.00")]),
@@ -173,7 +165,6 @@ def demo_ledger_seed(
             ("Office rent", [("5000", "debit", "3200.00"), ("2000", "credit", "3200.00")]),
         ):
             services.journal_create_draft(
-                tenant_id=tenant_id,
                 actor=actor,
                 company_id=books.company.pk,
                 entry_date=day,
@@ -182,7 +173,6 @@ def demo_ledger_seed(
                 post=True,
             )
         services.journal_create_draft(
-            tenant_id=tenant_id,
             actor=actor,
             company_id=books.company.pk,
             entry_date=day,
@@ -190,14 +180,12 @@ def demo_ledger_seed(
             memo="Left as a draft: unbalanced drafts are allowed, posting is not.",
             lines=[_line(books, "5000", "debit", "800.00")],
         )
-        _demo_payments(tenant_id, requester, books, approvers)
+        _demo_payments(requester, books, approvers)
         all_books.append(books)
     return all_books
 
 
-def _demo_payments(
-    tenant_id: uuid.UUID, requester: str, books: Books, approvers: list[str]
-) -> None:
+def _demo_payments(requester: Actor, books: Books, approvers: list[Actor]) -> None:
     """DRAFT, SUBMITTED, APPROVED, REJECTED, CANCELLED and PAID."""
     assert books.bank is not None
     company = books.company
@@ -211,7 +199,6 @@ def _demo_payments(
     ]
     for status, amount in plan:
         payment, _ = services.payment_create(
-            tenant_id=tenant_id,
             actor=requester,
             idempotency_key=f"demo-{company.code}-{status.lower()}",
             company_id=company.pk,
@@ -227,21 +214,18 @@ def _demo_payments(
         if status == "DRAFT":
             continue
         if status == "CANCELLED":
-            services.payment_cancel(tenant_id=tenant_id, actor=requester, payment_id=payment.pk)
+            services.payment_cancel(actor=requester, payment_id=payment.pk)
             continue
-        services.payment_submit(tenant_id=tenant_id, actor=requester, payment_id=payment.pk)
+        services.payment_submit(actor=requester, payment_id=payment.pk)
         if status == "SUBMITTED":
-            services.payment_approve(tenant_id=tenant_id, actor=approvers[0], payment_id=payment.pk)
+            services.payment_approve(actor=approvers[0], payment_id=payment.pk)
         elif status == "REJECTED":
             services.payment_reject(
-                tenant_id=tenant_id,
                 actor=approvers[0],
                 payment_id=payment.pk,
                 reason="Duplicate of INV-APPROVED",
             )
         else:
-            services.payment_approve(tenant_id=tenant_id, actor=approvers[0], payment_id=payment.pk)
+            services.payment_approve(actor=approvers[0], payment_id=payment.pk)
             if status == "PAID":
-                services.payment_mark_paid(
-                    tenant_id=tenant_id, actor=requester, payment_id=payment.pk
-                )
+                services.payment_mark_paid(actor=requester, payment_id=payment.pk)

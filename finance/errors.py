@@ -12,6 +12,7 @@ from django.db import DatabaseError
 
 # The status-coded errors are the project's (aibos.errors); re-exported for `errors.NotFound`.
 from aibos.errors import (
+    NOT_FOUND,
     ApplicationError,
     Conflict,
     DatabaseRefusal,
@@ -20,7 +21,6 @@ from aibos.errors import (
     Unprocessable,
 )
 
-NOT_FOUND = "{what} {id} does not exist."
 UNKNOWN_CURRENCY = "{code!r} is not an active ISO 4217 currency code."
 TOO_MANY_DECIMALS = "{amount} has more decimals than {currency} allows ({places})."
 WRONG_COMPANY = "{what} {id} belongs to another company."
@@ -35,10 +35,6 @@ NOT_A_USER = "Only a signed-in user can {action} a payment; a Cell credential ca
 NOT_AN_APPROVER = "You hold none of the roles that may approve this payment: {roles}."
 SELF_APPROVAL = "The requester of a payment cannot approve or reject it."
 ALREADY_DECIDED = "You already decided on this payment."
-IDEMPOTENCY_MISMATCH = (
-    "Idempotency key {key!r} was already used with a different request; differing fields: {fields}."
-)
-IDEMPOTENCY_KEY_REQUIRED = "An Idempotency-Key header is required for this request."
 ENTRY_NOT_DRAFT = "Journal entry {id} is {status}; only drafts can be changed."
 ENTRY_NOT_POSTED = "Journal entry {id} is {status}; only posted entries can be reversed."
 ALREADY_REVERSED = "Journal entry {id} is already reversed by entry {reversal}."
@@ -99,6 +95,7 @@ def from_database(exc: DatabaseError) -> ApplicationError:
 
 
 __all__ = [
+    "NOT_FOUND",
     "ApplicationError",
     "Conflict",
     "Forbidden",

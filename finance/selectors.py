@@ -1,6 +1,7 @@
 """Finance reads. Each takes the tenant first and filters on it explicitly; RLS enforces it too.
 
-Fetch-by-id returns None for a missing row and for another tenant's row alike.
+Fetch-by-id raises the same 404 for a missing row and for another tenant's row
+(``aibos.db.fetch.scoped_get``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from django.db import connections
 from django.db.models import Q, QuerySet
 
+from aibos.db.fetch import scoped_get
 from finance.models import (
     Account,
     AccountBalance,
@@ -64,11 +66,9 @@ def journal_entries(
     return qs
 
 
-def journal_entry_get(*, tenant_id: uuid.UUID, entry_id: Any) -> JournalEntry | None:
-    return (
-        JournalEntry.objects.filter(tenant_id=tenant_id, pk=entry_id)
-        .prefetch_related("lines")
-        .first()
+def journal_entry_get(*, tenant_id: uuid.UUID, entry_id: Any) -> JournalEntry:
+    return scoped_get(
+        JournalEntry.objects.prefetch_related("lines"), tenant_id=tenant_id, pk=entry_id
     )
 
 
@@ -83,11 +83,9 @@ def payments(
     return qs
 
 
-def payment_get(*, tenant_id: uuid.UUID, payment_id: Any) -> Payment | None:
-    return (
-        Payment.objects.filter(tenant_id=tenant_id, pk=payment_id)
-        .prefetch_related("approvals")
-        .first()
+def payment_get(*, tenant_id: uuid.UUID, payment_id: Any) -> Payment:
+    return scoped_get(
+        Payment.objects.prefetch_related("approvals"), tenant_id=tenant_id, pk=payment_id
     )
 
 
@@ -98,11 +96,9 @@ def approval_matrices(
     return qs.filter(company_id=company_id) if company_id else qs
 
 
-def account_balance(*, tenant_id: uuid.UUID, account_id: Any) -> dict[str, Any] | None:
+def account_balance(*, tenant_id: uuid.UUID, account_id: Any) -> dict[str, Any]:
     """One indexed row: the running totals the posting trigger keeps."""
-    account = Account.objects.filter(tenant_id=tenant_id, pk=account_id).first()
-    if account is None:
-        return None
+    account = scoped_get(Account, tenant_id=tenant_id, pk=account_id)
     row = AccountBalance.objects.filter(tenant_id=tenant_id, account_id=account_id).first()
     debit = row.debit_total if row else Decimal(0)
     credit = row.credit_total if row else Decimal(0)

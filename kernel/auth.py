@@ -16,6 +16,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.hashers import make_password
 from django.http import HttpRequest
 
+from aibos.actors import Actor
 from aibos.tenancy import current_context, tenant_context
 from kernel import selectors, services
 from kernel.models import User
@@ -57,9 +58,12 @@ class TenantCredentialBackend:
             if user is None:
                 _burn_password_check(password)
             services.event_record(
-                tenant_id=found.id,
+                actor=(
+                    Actor.for_user(found.id, user.pk)
+                    if ok and user
+                    else Actor.anonymous(found.id, "sign-in")
+                ),
                 type=EVENT_LOGIN_SUCCEEDED if ok else EVENT_LOGIN_FAILED,
-                actor=f"user:{user.pk}" if ok and user else "anonymous:sign-in",
                 payload={
                     "email": username.strip().lower(),
                     "user_id": str(user.pk) if user else None,

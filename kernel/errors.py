@@ -10,6 +10,7 @@ EMAIL_TAKEN = "A user with email {email!r} already exists in this tenant."
 ROLE_TAKEN = "A role named {name!r} already exists in this tenant."
 UNKNOWN_PERMISSIONS = "Unknown permission codes: {codes}."
 CREDENTIAL_PRINCIPAL = "An API credential belongs to exactly one user or one Cell (canon)."
+GRANT_NEEDS_USER = "Approval grants are issued to users only."
 
 
 __all__ = ["ApplicationError", "Conflict", "Forbidden"]

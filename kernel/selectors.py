@@ -7,6 +7,7 @@ import uuid
 from django.contrib.postgres.functions import TransactionNow
 from django.utils import timezone
 
+from aibos.db.fetch import scoped_get
 from kernel.models import (
     ApiCredential,
     AuditEvent,
@@ -34,7 +35,13 @@ def user_get_by_email(*, tenant_id: uuid.UUID, email: str) -> User | None:
 
 
 def user_get(*, tenant_id: uuid.UUID, user_id: uuid.UUID | str) -> User | None:
-    return User.objects.filter(tenant_id=tenant_id, pk=user_id, deleted_at__isnull=True).first()
+    """A live user, or None (sign-in and credentials treat a missing user as no user)."""
+    return scoped_get(
+        User.objects.filter(deleted_at__isnull=True),
+        tenant_id=tenant_id,
+        pk=user_id,
+        missing_ok=True,
+    )
 
 
 def session_is_active(

@@ -1,4 +1,6 @@
-"""Writes. Keyword-only, one transaction each on the kernel alias, tenant and actor explicit."""
+"""Writes. Keyword-only, one transaction each on the kernel alias, ``actor`` first (an
+:class:`aibos.actors.Actor`: the tenant is the actor's). Creating a tenant and opening or
+revoking a session come before anyone acts in a tenant, and take what they need instead."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.postgres.functions import TransactionNow
 from django.db import IntegrityError, connections, transaction
 
+from aibos.actors import Actor
 from aibos.errors import DatabaseRefusal
 from aibos.tenancy import TenantContext, tenant_context
 from kernel import credentials, errors
@@ -32,8 +35,8 @@ from kernel.models import (
 ALIAS = "kernel"
 
 
-def _kernel_context(tenant: Tenant, actor: User | None) -> AbstractContextManager[TenantContext]:
-    return tenant_context(tenant.id, user_id=actor.pk if actor else None, using=[ALIAS])
+def _kernel_context(actor: Actor) -> AbstractContextManager[TenantContext]:
+    return tenant_context(actor, using=[ALIAS])
 
 
 def tenant_create(*, name: str, slug: str, plan: str = Tenant.Plan.STANDARD) -> Tenant:
@@ -47,8 +50,7 @@ def tenant_create(*, name: str, slug: str, plan: str = Tenant.Plan.STANDARD) -> 
 
 def user_create(
     *,
-    tenant: Tenant,
-    actor: User | None,
+    actor: Actor,
     email: str,
     password: str | None,
     full_name: str = "",
@@ -57,7 +59,7 @@ def user_create(
 ) -> User:
     email = BaseUserManager.normalize_email(email.strip())
     user = User(
-        tenant_id=tenant.id,
+        tenant_id=actor.tenant_id,
         email=email,
         full_name=full_name,
         is_staff=is_staff,
@@ -69,7 +71,7 @@ def user_create(
         validate_password(password, user)
         user.set_password(password)
     try:
-        with _kernel_context(tenant, actor):
+        with _kernel_context(actor):
             user.save(force_insert=True)
     except IntegrityError as exc:
         raise errors.Conflict(errors.EMAIL_TAKEN.format(email=email)) from exc
@@ -78,15 +80,16 @@ def user_create(
 
 def role_create(
     *,
-    tenant: Tenant,
-    actor: User | None,
+    actor: Actor,
     name: str,
     description: str = "",
     permissions: Iterable[str] = (),
 ) -> Role:
     try:
-        with _kernel_context(tenant, actor):
-            role = Role.objects.create(tenant_id=tenant.id, name=name, description=description)
+        with _kernel_context(actor):
+            role = Role.objects.create(
+                tenant_id=actor.tenant_id, name=name, description=description
+            )
             _grant(role, permissions)
     except IntegrityError as exc:
         raise errors.Conflict(errors.ROLE_TAKEN.format(name=name)) from exc
@@ -106,23 +109,20 @@ def _grant(role: Role, codes: Iterable[str]) -> None:
     )
 
 
-def user_assign_role(*, tenant: Tenant, actor: User | None, user: User, role: Role) -> UserRole:
-    with _kernel_context(tenant, actor):
-        link, _ = UserRole.objects.get_or_create(tenant_id=tenant.id, user=user, role=role)
+def user_assign_role(*, actor: Actor, user: User, role: Role) -> UserRole:
+    with _kernel_context(actor):
+        link, _ = UserRole.objects.get_or_create(tenant_id=actor.tenant_id, user=user, role=role)
     return link
 
 
-def canon_register(
-    *, tenant: Tenant, actor: User | None, name: str, service_url: str = ""
-) -> Canon:
-    with _kernel_context(tenant, actor):
-        return Canon.objects.create(tenant_id=tenant.id, name=name, service_url=service_url)
+def canon_register(*, actor: Actor, name: str, service_url: str = "") -> Canon:
+    with _kernel_context(actor):
+        return Canon.objects.create(tenant_id=actor.tenant_id, name=name, service_url=service_url)
 
 
 def api_credential_issue(
     *,
-    tenant: Tenant,
-    actor: User | None,
+    actor: Actor,
     name: str,
     user: User | None = None,
     canon: Canon | None = None,
@@ -132,9 +132,9 @@ def api_credential_issue(
     if (user is None) == (canon is None):
         raise errors.ApplicationError(errors.CREDENTIAL_PRINCIPAL)
     secret = credentials.new_secret()
-    with _kernel_context(tenant, actor):
+    with _kernel_context(actor):
         credential = ApiCredential.objects.create(
-            tenant_id=tenant.id,
+            tenant_id=actor.tenant_id,
             name=name,
             key_id=credentials.new_key_id(),
             secret_hash=credentials.hash_secret(secret),
@@ -142,11 +142,11 @@ def api_credential_issue(
             canon=canon,
             expires_at=expires_at,
         )
-    return credential, credentials.format_token(tenant.id, credential.key_id, secret)
+    return credential, credentials.format_token(actor.tenant_id, credential.key_id, secret)
 
 
-def api_credential_revoke(*, tenant: Tenant, actor: User | None, credential: ApiCredential) -> None:
-    with _kernel_context(tenant, actor):
+def api_credential_revoke(*, actor: Actor, credential: ApiCredential) -> None:
+    with _kernel_context(actor):
         ApiCredential.objects.filter(pk=credential.pk, revoked_at__isnull=True).update(
             revoked_at=TransactionNow()
         )
@@ -155,7 +155,8 @@ def api_credential_revoke(*, tenant: Tenant, actor: User | None, credential: Api
 def session_open(
     *, user: User, ip_address: str | None, user_agent: str, lifetime_seconds: int
 ) -> Session:
-    with tenant_context(user.tenant_id, user_id=user.pk, using=[ALIAS]):
+    """At sign-in, as the user signing in (who is not yet the request's actor)."""
+    with tenant_context(Actor.for_user(user.tenant_id, user.pk), using=[ALIAS]):
         User.objects.filter(pk=user.pk).update(last_login=TransactionNow())
         session = Session.objects.create(
             tenant_id=user.tenant_id,
@@ -169,36 +170,35 @@ def session_open(
 
 
 def session_revoke(*, tenant_id: uuid.UUID, session_id: uuid.UUID | str) -> None:
+    """At sign-out, in the tenant of the session (as the request's actor, if there is one)."""
     with tenant_context(tenant_id, using=[ALIAS]):
         Session.objects.filter(pk=session_id, revoked_at__isnull=True).update(
             revoked_at=TransactionNow()
         )
 
 
-def event_record(
-    *, tenant_id: uuid.UUID, type: str, payload: dict[str, object], actor: str | None = None
-) -> Event:
-    with tenant_context(tenant_id, actor=actor, using=[ALIAS]) as ctx:
+def event_record(*, actor: Actor, type: str, payload: dict[str, object]) -> Event:
+    with tenant_context(actor, using=[ALIAS]) as ctx:
         return Event.objects.create(
-            tenant_id=tenant_id, type=type, payload=payload, correlation_id=ctx.correlation_id
+            tenant_id=actor.tenant_id,
+            type=type,
+            payload=payload,
+            correlation_id=ctx.correlation_id,
         )
 
 
 def approval_grant_issue(
-    *,
-    tenant_id: uuid.UUID,
-    user_id: uuid.UUID | str,
-    payment_id: uuid.UUID,
-    role: str,
-    decision: str,
+    *, actor: Actor, payment_id: uuid.UUID, role: str, decision: str
 ) -> dict[str, object]:
-    """The identity plane's signed grant for ``user_id`` to decide ``decision`` on a payment with
-    ``role`` (five minutes). PostgreSQL signs only for the user of this kernel transaction's
-    context, and only if that user is active in the tenant and holds the role
+    """The identity plane's signed grant for the user ``actor`` to decide ``decision`` on a
+    payment with ``role`` (five minutes). PostgreSQL signs only for the user of this kernel
+    transaction's context, and only if that user is active in the tenant and holds the role
     (``kernel.approval_grant_issue``, kernel migration 0003); the key never leaves the database."""
+    if actor.user_id is None:
+        raise errors.Forbidden(errors.GRANT_NEEDS_USER)
     try:
         with (
-            tenant_context(tenant_id, user_id=user_id, using=[ALIAS]),
+            tenant_context(actor, using=[ALIAS]),
             connections[ALIAS].cursor() as cur,
         ):
             cur.execute(

@@ -12,7 +12,7 @@ from django.test import Client
 
 from kernel import services as kernel_services
 from kernel.models import Tenant, User
-from tests.factories import CanonFactory
+from tests.factories import CanonFactory, system
 
 # Every list endpoint of the finance API (paths under /api/v1/).
 LIST_PATHS = (
@@ -29,7 +29,7 @@ LIST_PATHS = (
 def token_for(tenant: Tenant, *, user: User | None = None) -> str:
     canon = None if user else CanonFactory(tenant=tenant)
     _, token = kernel_services.api_credential_issue(
-        tenant=tenant, actor=None, name="test", user=user, canon=canon
+        actor=system(tenant), name="test", user=user, canon=canon
     )
     return token
 

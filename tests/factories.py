@@ -5,14 +5,25 @@ A factory never invents a tenant: tenant-scoped factories require one to be pass
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import factory
 
+from aibos.actors import Actor
 from kernel import services
 from kernel.models import Canon, Role, Tenant, User
 
 PASSWORD = "correct-horse-battery"
+
+
+def system(tenant: Tenant | uuid.UUID) -> Actor:
+    """The tests' own back-office actor in ``tenant`` (``command:test``)."""
+    return Actor.for_command(tenant.id if isinstance(tenant, Tenant) else tenant, "test")
+
+
+def as_user(user: User) -> Actor:
+    return Actor.for_user(user.tenant_id, user.pk)
 
 
 class TenantFactory(factory.Factory):
@@ -38,7 +49,7 @@ class UserFactory(factory.Factory):
 
     @classmethod
     def _create(cls, model_class: type[User], tenant: Tenant, **kwargs: Any) -> User:
-        return services.user_create(tenant=tenant, actor=None, **kwargs)
+        return services.user_create(actor=system(tenant), **kwargs)
 
 
 class RoleFactory(factory.Factory):
@@ -49,7 +60,7 @@ class RoleFactory(factory.Factory):
 
     @classmethod
     def _create(cls, model_class: type[Role], tenant: Tenant, **kwargs: Any) -> Role:
-        return services.role_create(tenant=tenant, actor=None, **kwargs)
+        return services.role_create(actor=system(tenant), **kwargs)
 
 
 class CanonFactory(factory.Factory):
@@ -61,4 +72,4 @@ class CanonFactory(factory.Factory):
 
     @classmethod
     def _create(cls, model_class: type[Canon], tenant: Tenant, **kwargs: Any) -> Canon:
-        return services.canon_register(tenant=tenant, actor=None, **kwargs)
+        return services.canon_register(actor=system(tenant), **kwargs)

@@ -10,6 +10,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
+from aibos.actors import request_actor
 from kernel import selectors
 
 
@@ -31,13 +32,14 @@ class CellPrincipal:
 
 class ApiCredentialAuthentication(BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
-        principal = getattr(request._request, "principal", None)
-        if principal is None or principal.credential_id is None:
+        actor = request_actor(request)
+        if actor is None or actor.credential_id is None:
             return None
-        if principal.user_id is not None:
-            user = selectors.user_get(tenant_id=principal.tenant_id, user_id=principal.user_id)
-            return (user, principal) if user is not None else None
-        return CellPrincipal(tenant_id=principal.tenant_id, canon_id=principal.canon_id), principal
+        if actor.user_id is not None:
+            user = selectors.user_get(tenant_id=actor.tenant_id, user_id=actor.user_id)
+            return (user, actor) if user is not None else None
+        assert actor.canon_id is not None  # a credential belongs to a user or a Cell
+        return CellPrincipal(tenant_id=actor.tenant_id, canon_id=actor.canon_id), actor
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'

@@ -6,6 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from aibos.api import actor_of
 from aibos.tenancy import require_context
 from kernel.models import Tenant
 
@@ -22,12 +23,12 @@ class MeApi(APIView):
 
     @extend_schema(responses=OutputSerializer)
     def get(self, request: Request) -> Response:
-        ctx = require_context()
-        tenant = Tenant.objects.get(pk=ctx.tenant_id)
+        actor = actor_of(request)
+        tenant = Tenant.objects.get(pk=actor.tenant_id)
         data = {
-            "tenant_id": ctx.tenant_id,
+            "tenant_id": actor.tenant_id,
             "tenant_slug": tenant.slug,
-            "actor": ctx.actor,
-            "correlation_id": ctx.correlation_id,
+            "actor": actor.label,
+            "correlation_id": require_context().correlation_id,
         }
         return Response(self.OutputSerializer(data).data)

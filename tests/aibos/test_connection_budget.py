@@ -37,7 +37,7 @@ from django.db import connections
 from aibos.db.roles import RUNTIME_ALIASES
 from kernel import services
 from kernel.models import Tenant, User
-from tests.factories import CanonFactory
+from tests.factories import CanonFactory, system
 
 pytestmark = pytest.mark.django_db(databases="__all__", transaction=True)
 
@@ -85,7 +85,7 @@ def served(
     committed: None, tenant_a: Tenant, alice: User, books: SimpleNamespace
 ) -> Iterator[Served]:
     _, token = services.api_credential_issue(
-        tenant=tenant_a, actor=None, name="load", canon=CanonFactory(tenant=tenant_a)
+        actor=system(tenant_a), name="load", canon=CanonFactory(tenant=tenant_a)
     )
     # Nothing of this process may count against the served app's budget.
     for alias in connections:

@@ -11,20 +11,25 @@ from typing import Any
 
 import pytest
 
+from aibos.actors import Actor
 from aibos.tenancy import tenant_context
 from finance import demo, services
 from kernel import services as kernel_services
 from kernel.models import Role, Tenant, User
-from tests.factories import RoleFactory, UserFactory
+from tests.factories import RoleFactory, UserFactory, as_user, system
 
 DAY = dt.date(2026, 3, 10)
-SYSTEM = "command:test"
 # A Cell requesting payments (approvals must come from users, never from it).
-CELL = "cell:00000000-0000-4000-8000-0000000000aa"
+CELL_ID = uuid.UUID("00000000-0000-4000-8000-0000000000aa")
+CELL = f"cell:{CELL_ID}"  # its label, as raw SQL writes it
 
 
-def actor(user: User) -> str:
-    return f"user:{user.pk}"
+def cell_actor(tenant: Tenant | uuid.UUID) -> Actor:
+    return Actor.for_cell(tenant.id if isinstance(tenant, Tenant) else tenant, CELL_ID)
+
+
+def actor(user: User) -> Actor:
+    return as_user(user)
 
 
 def approver_create(tenant: Tenant, email: str, role_name: str) -> User:
@@ -33,7 +38,7 @@ def approver_create(tenant: Tenant, email: str, role_name: str) -> User:
     with tenant_context(tenant.id, using=["kernel"]):
         role = Role.objects.filter(tenant_id=tenant.id, name=role_name).first()
     role = role or RoleFactory(tenant=tenant, name=role_name)
-    kernel_services.user_assign_role(tenant=tenant, actor=None, user=user, role=role)
+    kernel_services.user_assign_role(actor=system(tenant), user=user, role=role)
     return user
 
 
@@ -49,33 +54,31 @@ def approvers(tenant_a: Tenant) -> SimpleNamespace:
 @pytest.fixture
 def books(tenant_a: Tenant) -> SimpleNamespace:
     us = demo.books_create(
-        tenant_id=tenant_a.id,
-        actor=SYSTEM,
+        actor=system(tenant_a.id),
         code="US",
         name="Acme US",
         base_currency="USD",
         foreign_currency="EUR",
     )
     eu = demo.books_create(
-        tenant_id=tenant_a.id, actor=SYSTEM, code="EU", name="Acme EU", base_currency="EUR"
+        actor=system(tenant_a.id), code="EU", name="Acme EU", base_currency="EUR"
     )
     services.fx_rate_set(
-        tenant_id=tenant_a.id,
-        actor=SYSTEM,
+        actor=system(tenant_a.id),
         base="EUR",
         quote="USD",
         rate=Decimal("1.1"),
         valid_from=dt.date(2026, 1, 1),
     )
-    demo.matrix_activate(tenant_id=tenant_a.id, actor=SYSTEM, company=us.company, profile="A")
-    demo.matrix_activate(tenant_id=tenant_a.id, actor=SYSTEM, company=eu.company, profile="B")
+    demo.matrix_activate(actor=system(tenant_a.id), company=us.company, profile="A")
+    demo.matrix_activate(actor=system(tenant_a.id), company=eu.company, profile="B")
     return SimpleNamespace(tenant=tenant_a, us=us, eu=eu)
 
 
 @pytest.fixture
 def books_b(tenant_b: Tenant) -> demo.Books:
     return demo.books_create(
-        tenant_id=tenant_b.id, actor=SYSTEM, code="GL", name="Globex", base_currency="USD"
+        actor=system(tenant_b.id), code="GL", name="Globex", base_currency="USD"
     )
 
 
@@ -89,8 +92,7 @@ def post_simple(
     key: str | None = None,
 ) -> object:
     entry, _ = services.journal_create_draft(
-        tenant_id=books.company.tenant_id,
-        actor=SYSTEM,
+        actor=system(books.company.tenant_id),
         company_id=books.company.pk,
         entry_date=on,
         reference="test",
@@ -109,8 +111,7 @@ def make_payment(
 ) -> Any:
     us = books.us
     payment, _ = services.payment_create(
-        tenant_id=books.tenant.id,
-        actor=CELL,
+        actor=cell_actor(books.tenant.id),
         idempotency_key=key or str(uuid.uuid4()),
         company_id=us.company.pk,
         payment_type="vendor",
@@ -122,7 +123,5 @@ def make_payment(
         beneficiary_account="DE89370400440532013000",
     )
     if submit:
-        payment = services.payment_submit(
-            tenant_id=books.tenant.id, actor=CELL, payment_id=payment.pk
-        )
+        payment = services.payment_submit(actor=cell_actor(books.tenant.id), payment_id=payment.pk)
     return payment

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.db import connections
 
+from aibos.actors import Actor
 from aibos.errors import DatabaseRefusal
 from aibos.tenancy import tenant_context
 
@@ -16,7 +17,7 @@ def run(tenant_id: uuid.UUID, *statements: str | tuple[str, list[Any]]) -> list[
     """Run statements in one transaction on the finance alias (aibos_finance_role); returns
     the last statement's rows, if any."""
     rows: list[Any] = []
-    with tenant_context(tenant_id, actor="sql:test", using=["finance"]):
+    with tenant_context(Actor.for_command(tenant_id, "sql-test"), using=["finance"]):
         with connections["finance"].cursor() as cur:
             for statement in statements:
                 sql, params = statement if isinstance(statement, tuple) else (statement, [])

@@ -11,8 +11,8 @@ from django.test import Client
 
 from finance import services
 from kernel.models import User
-from tests.factories import PASSWORD
-from tests.finance.books import SYSTEM, actor, make_payment, post_simple
+from tests.factories import PASSWORD, system
+from tests.finance.books import actor, make_payment, post_simple
 from tests.finance.helpers import run
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -47,9 +47,7 @@ def test_finance_pages_render_for_the_tenant_admin(
 ) -> None:
     entry = post_simple(books.us)
     payment = make_payment(books, "20000.00")
-    services.payment_approve(
-        tenant_id=books.tenant.id, actor=actor(approvers.l1), payment_id=payment.pk
-    )
+    services.payment_approve(actor=actor(approvers.l1), payment_id=payment.pk)
     sign_in(client, "tenant-a", "alice@a.test")
     for page in PAGES:
         assert client.get(f"/admin/finance/{page}/").status_code == 200, page
@@ -88,8 +86,7 @@ def test_matrix_activation_action_reports_refusals(
     committed: None, client: Client, books: SimpleNamespace, alice: User
 ) -> None:
     draft = services.approval_matrix_create(
-        tenant_id=books.tenant.id,
-        actor=SYSTEM,
+        actor=system(books.tenant.id),
         company_id=books.us.company.pk,
         payment_type="treasury",
         currency="USD",

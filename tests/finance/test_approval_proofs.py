@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from django.db import DatabaseError, connections
 
+from aibos.actors import Actor
 from aibos.db.roles import PLATFORM_ROLES, RUNTIME_ALIASES
 from aibos.errors import ApplicationError
 from aibos.tenancy import tenant_context
@@ -42,18 +43,14 @@ def grant_for(
 ) -> dict[str, Any]:
     """What the identity plane signs for ``user`` (as the kernel role, in the user's context)."""
     return kernel_services.approval_grant_issue(
-        tenant_id=books.tenant.id,
-        user_id=user.pk,
-        payment_id=payment.pk,
-        role=role,
-        decision=decision,
+        actor=actor(user), payment_id=payment.pk, role=role, decision=decision
     )
 
 
 def insert(
     books: SimpleNamespace,
     payment: Any,
-    approver: str,
+    approver: Actor | str,
     role: str,
     grant: dict[str, Any] | None,
     decision: str = "APPROVE",
@@ -67,7 +64,7 @@ def insert(
                 books.tenant.id,
                 payment.pk,
                 CELL,
-                approver,
+                str(approver),  # the label, as the database stores it
                 decision,
                 role,
                 None if grant is None else json.dumps(grant),
@@ -178,7 +175,7 @@ def test_an_expired_grant_is_refused(proof: SimpleNamespace) -> None:
     with connections["default"].cursor() as cur:
         cur.execute(
             "SELECT kernel.approval_grant_signature(%s, %s, %s, %s, 'APPROVE', %s)",
-            [proof.books.tenant.id, proof.payment.pk, actor(cfo), demo.CFO, expired],
+            [proof.books.tenant.id, proof.payment.pk, actor(cfo).label, demo.CFO, expired],
         )
         (signature,) = cur.fetchone()
     stale = {**grant, "expires": expired, "signature": signature}
@@ -246,9 +243,7 @@ def test_the_cfo_rule_holds_with_valid_grants(proof: SimpleNamespace) -> None:
 def test_the_service_path_records_the_grant(proof: SimpleNamespace) -> None:
     books, payment = proof.books, proof.payment
     for user in (proof.approvers.l1, proof.approvers.cfo):
-        payment = services.payment_approve(
-            tenant_id=books.tenant.id, actor=actor(user), payment_id=payment.pk
-        )
+        payment = services.payment_approve(actor=actor(user), payment_id=payment.pk)
     assert payment.status == "APPROVED"
     rows = run(
         books.tenant.id,
@@ -276,7 +271,7 @@ def test_the_kernel_signs_only_for_the_user_of_its_context(proof: SimpleNamespac
                 cur.execute(call, [proof.payment.pk, demo.CFO])
     assert refused(exc) == ("23514", "kernel_approvalgrant_user")
     with pytest.raises(DatabaseError) as exc:  # a user id that is nobody
-        with tenant_context(tenant, user_id=uuid.uuid4(), using=["kernel"]):
+        with tenant_context(Actor.for_user(tenant, uuid.uuid4()), using=["kernel"]):
             with connections["kernel"].cursor() as cur:
                 cur.execute(call, [proof.payment.pk, demo.CFO])
     assert refused(exc) == ("23514", "kernel_approvalgrant_user")

@@ -18,7 +18,8 @@ import pytest
 from django.db import DatabaseError, connections
 
 from finance import services
-from tests.finance.books import CELL, DAY, SYSTEM, actor, make_payment, post_simple
+from tests.factories import system
+from tests.finance.books import DAY, actor, cell_actor, make_payment, post_simple
 from tests.finance.helpers import refused, run
 
 pytestmark = pytest.mark.django_db(databases="__all__", transaction=True)
@@ -55,9 +56,7 @@ def test_racing_approvers_cannot_over_approve(
     payment = make_payment(books, "20000.00")  # needs two of L1, L2, CFO
     results = race(
         *[
-            lambda u=u: services.payment_approve(
-                tenant_id=tenant, actor=actor(u), payment_id=payment.pk
-            )
+            lambda u=u: services.payment_approve(actor=actor(u), payment_id=payment.pk)
             for u in (approvers.l1, approvers.l2, approvers.cfo)
         ]
     )
@@ -78,10 +77,9 @@ def test_racing_mark_paid_posts_once(
 ) -> None:
     tenant = books.tenant.id
     payment = make_payment(books, "500.00")
-    services.payment_approve(tenant_id=tenant, actor=actor(approvers.l1), payment_id=payment.pk)
+    services.payment_approve(actor=actor(approvers.l1), payment_id=payment.pk)
     results = race(
-        *[lambda: services.payment_mark_paid(tenant_id=tenant, actor=CELL, payment_id=payment.pk)]
-        * 4
+        *[lambda: services.payment_mark_paid(actor=cell_actor(tenant), payment_id=payment.pk)] * 4
     )
     assert all(getattr(r, "status", None) == "PAID" for r in results), results
     assert len({r.journal_entry_id for r in results}) == 1
@@ -185,8 +183,7 @@ def test_the_settlement_check_is_deferred_to_commit(
     assert run(tenant, "SELECT count(*) FROM finance.intercompany_settlements") == [(0,)]
     # Through the service both entries are posted in the same transaction.
     done = services.intercompany_settle(
-        tenant_id=tenant,
-        actor=SYSTEM,
+        actor=system(tenant),
         from_bank_account_id=us.foreign_bank.pk,
         to_bank_account_id=eu.bank.pk,
         from_account_id=us.accounts["1510"].pk,
@@ -225,8 +222,7 @@ def test_a_repeatable_read_posting_cannot_miss_a_line_added_meanwhile(
 
     tenant, us = books.tenant.id, books.us
     draft, _ = services.journal_create_draft(
-        tenant_id=tenant,
-        actor=SYSTEM,
+        actor=system(tenant),
         company_id=us.company.pk,
         entry_date=DAY,
         lines=[

@@ -14,9 +14,11 @@ from typing import Any
 import pytest
 from django.db import connections
 
+from aibos.actors import Actor
 from aibos.tenancy import tenant_context
 from finance import services
-from tests.finance.books import DAY, SYSTEM, post_simple
+from tests.factories import system
+from tests.finance.books import DAY, post_simple
 from tests.finance.helpers import run
 from tests.finance.test_ledger_invariants import INSERT_LINE, insert_posted, usd
 
@@ -80,15 +82,13 @@ def test_the_audit_log_rebuilds_every_line_exactly(committed: None, books: Simpl
     )
     # A draft built line by line, with a line replaced, then posted; and a reversal.
     draft, _ = services.journal_create_draft(
-        tenant_id=tenant,
-        actor=SYSTEM,
+        actor=system(tenant),
         company_id=us.company.pk,
         entry_date=DAY,
         lines=[services.LineInput(a["5000"].pk, "debit", Decimal("9.00"))],
     )
     services.journal_add_line(
-        tenant_id=tenant,
-        actor=SYSTEM,
+        actor=system(tenant),
         entry_id=draft.pk,
         account_id=a["1000"].pk,
         side="credit",
@@ -99,9 +99,9 @@ def test_the_audit_log_rebuilds_every_line_exactly(committed: None, books: Simpl
         ("DELETE FROM finance.journal_lines WHERE entry_id = %s AND credit = 8", [draft.pk]),
         (INSERT_LINE, [tenant, draft.pk, *usd(a["1000"], "0", "9.00")]),
     )
-    services.journal_post(tenant_id=tenant, actor=SYSTEM, entry_id=draft.pk)
+    services.journal_post(actor=system(tenant), entry_id=draft.pk)
     services.journal_reverse(
-        tenant_id=tenant, actor=SYSTEM, entry_id=posted.pk, entry_date=DAY + dt.timedelta(days=1)
+        actor=system(tenant), entry_id=posted.pk, entry_date=DAY + dt.timedelta(days=1)
     )
 
     now = {line_id: row for line_id, row in _rows("finance", tenant, LINES_NOW)}
@@ -116,7 +116,7 @@ def test_an_entry_posted_in_one_statement_is_one_event_carrying_its_lines(
     entry = str(uuid.uuid4())
     lines = [usd(us.accounts["5000"], "5.00", "0"), usd(us.accounts["1000"], "0", "5.00")]
     with tenant_context(
-        tenant, actor="sql:auditor-check", correlation_id="corr-1", using=["finance"]
+        Actor.for_command(tenant, "auditor-check"), correlation_id="corr-1", using=["finance"]
     ):
         with connections["finance"].cursor() as cur:
             cur.execute(*insert_posted(entry, tenant, us.company.pk, lines))
@@ -135,4 +135,4 @@ def test_an_entry_posted_in_one_statement_is_one_event_carrying_its_lines(
         "SELECT actor, correlation_id FROM kernel.audit_events WHERE tenant_id = %s "
         "AND table_name = 'journal_entries'",
     )[0]
-    assert (actor, correlation) == ("sql:auditor-check", "corr-1")
+    assert (actor, correlation) == ("command:auditor-check", "corr-1")

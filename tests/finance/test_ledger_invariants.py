@@ -15,7 +15,8 @@ import pytest
 from django.db import DatabaseError
 
 from finance import services
-from tests.finance.books import DAY, SYSTEM, post_simple
+from tests.factories import system
+from tests.finance.books import DAY, post_simple
 from tests.finance.helpers import message, refused, run
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -375,7 +376,7 @@ def test_an_entry_inserted_as_posted_is_numbered_and_stamped_by_the_database(
             [entry],
         ),
     )[0]
-    assert (seq, posted_by, count) == (first.posting_seq + 1, "sql:test", 2)
+    assert (seq, posted_by, count) == (first.posting_seq + 1, "command:sql-test", 2)
     assert posted_at.year >= 2026
 
 
@@ -465,9 +466,7 @@ def test_a_reversal_is_the_exact_negation_and_only_one_is_allowed(
     books: SimpleNamespace, posted: Any
 ) -> None:
     tenant = books.tenant.id
-    reversal = services.journal_reverse(
-        tenant_id=tenant, actor=SYSTEM, entry_id=posted.pk, entry_date=DAY
-    )
+    reversal = services.journal_reverse(actor=system(tenant), entry_id=posted.pk, entry_date=DAY)
     assert reversal.status == "POSTED" and reversal.posting_seq == posted.posting_seq + 1
     with pytest.raises(DatabaseError) as exc:
         run(tenant, (INSERT_ENTRY, [tenant, posted.company_id, DAY, "DRAFT", posted.pk]))
@@ -506,17 +505,16 @@ def test_a_reversal_must_be_dated_in_an_open_period(
 ) -> None:
     tenant = books.tenant.id
     services.company_set_lock_dates(
-        tenant_id=tenant,
-        actor=SYSTEM,
+        actor=system(tenant),
         company_id=us.company.pk,
         soft_lock_date=DAY,
         hard_lock_date=None,
     )
     with pytest.raises(services.ApplicationError) as exc:
-        services.journal_reverse(tenant_id=tenant, actor=SYSTEM, entry_id=posted.pk, entry_date=DAY)
+        services.journal_reverse(actor=system(tenant), entry_id=posted.pk, entry_date=DAY)
     assert exc.value.extra["code"] == "finance_journalentry_lock_date"
     services.journal_reverse(
-        tenant_id=tenant, actor=SYSTEM, entry_id=posted.pk, entry_date=DAY + dt.timedelta(days=1)
+        actor=system(tenant), entry_id=posted.pk, entry_date=DAY + dt.timedelta(days=1)
     )
 
 

@@ -14,12 +14,13 @@ from django.db import DatabaseError
 
 from finance import demo, services
 from kernel import services as kernel_services
+from tests.factories import system
 from tests.finance.books import (
     CELL,
     DAY,
-    SYSTEM,
     actor,
     approver_create,
+    cell_actor,
     make_payment,
     post_simple,
 )
@@ -45,11 +46,7 @@ def approve_raw(
     """A raw approval row as the finance role, carrying the identity plane's grant for it (the
     forgeries themselves are in test_approval_proofs.py)."""
     grant = kernel_services.approval_grant_issue(
-        tenant_id=books.tenant.id,
-        user_id=user.pk,
-        payment_id=payment.pk,
-        role=role,
-        decision=decision,
+        actor=actor(user), payment_id=payment.pk, role=role, decision=decision
     )
     run(
         books.tenant.id,
@@ -59,7 +56,7 @@ def approve_raw(
                 books.tenant.id,
                 payment.pk,
                 requester,
-                actor(user),
+                actor(user).label,
                 decision,
                 "r",
                 role,
@@ -101,14 +98,13 @@ def test_editing_the_matrix_later_never_changes_an_in_flight_payment(
 ) -> None:
     payment = make_payment(books, "20000.00")
     matrix = services.approval_matrix_create(
-        tenant_id=books.tenant.id,
-        actor=SYSTEM,
+        actor=system(books.tenant.id),
         company_id=books.us.company.pk,
         payment_type="vendor",
         currency="USD",
         bands=[services.BandInput(Decimal(0), None, 5, [demo.CFO])],
     )
-    services.approval_matrix_activate(tenant_id=books.tenant.id, actor=SYSTEM, matrix_id=matrix.pk)
+    services.approval_matrix_activate(actor=system(books.tenant.id), matrix_id=matrix.pk)
     assert make_payment(books, "20000.00").required_approvals == 5
     with pytest.raises(DatabaseError) as exc:
         run(
@@ -146,8 +142,7 @@ def test_a_forged_snapshot_is_refused_at_submission(books: SimpleNamespace) -> N
 def test_a_foreign_currency_payment_is_measured_in_company_currency(books: SimpleNamespace) -> None:
     us = books.us
     payment, _ = services.payment_create(
-        tenant_id=books.tenant.id,
-        actor=CELL,
+        actor=cell_actor(books.tenant.id),
         idempotency_key="eur-1",
         company_id=us.company.pk,
         payment_type="vendor",
@@ -158,7 +153,7 @@ def test_a_foreign_currency_payment_is_measured_in_company_currency(books: Simpl
         beneficiary_name="EU vendor",
         beneficiary_account="FR7630006000011234567890189",
     )
-    payment = services.payment_submit(tenant_id=books.tenant.id, actor=CELL, payment_id=payment.pk)
+    payment = services.payment_submit(actor=cell_actor(books.tenant.id), payment_id=payment.pk)
     # 95,000 EUR x 1.1 = 104,500 USD: the top band (three approvers, CFO required).
     assert (payment.policy_currency, payment.policy_amount) == ("USD", Decimal("104500.00"))
     assert payment.policy_fx_rate_value == Decimal("1.1")
@@ -181,7 +176,7 @@ def test_status_moves_only_along_the_graph(books: SimpleNamespace, start: str, t
 
 def test_terminal_states_are_final(books: SimpleNamespace) -> None:
     payment = make_payment(books, "100.00")
-    services.payment_cancel(tenant_id=books.tenant.id, actor=CELL, payment_id=payment.pk)
+    services.payment_cancel(actor=cell_actor(books.tenant.id), payment_id=payment.pk)
     for target in ("SUBMITTED", "APPROVED", "DRAFT"):
         with pytest.raises(DatabaseError) as exc:
             set_status(books, payment, target)
@@ -235,9 +230,8 @@ def test_an_approver_is_never_the_requester(
         "finance_paymentapproval_approver_is_user",
         "finance_paymentapproval_approver_unknown",  # a Cell is no user of the tenant
     )
-    requester = f"user:{approvers.l1.pk}"
+    requester = actor(approvers.l1)
     own = services.payment_create(
-        tenant_id=books.tenant.id,
         actor=requester,
         idempotency_key="own",
         company_id=books.us.company.pk,
@@ -249,9 +243,9 @@ def test_an_approver_is_never_the_requester(
         beneficiary_name="V",
         beneficiary_account="X",
     )[0]
-    services.payment_submit(tenant_id=books.tenant.id, actor=requester, payment_id=own.pk)
+    services.payment_submit(actor=requester, payment_id=own.pk)
     with pytest.raises(DatabaseError) as exc:
-        approve_raw(books, own, approvers.l1, demo.L1, requester=requester)
+        approve_raw(books, own, approvers.l1, demo.L1, requester=requester.label)
     assert refused(exc) == ("23514", "finance_paymentapproval_not_requester")
 
 
@@ -279,7 +273,6 @@ def test_a_rejection_ends_the_approval(
 ) -> None:
     payment = make_payment(books, "20000.00")
     services.payment_reject(
-        tenant_id=books.tenant.id,
         actor=actor(approvers.l1),
         payment_id=payment.pk,
         reason="duplicate",
@@ -288,9 +281,7 @@ def test_a_rejection_ends_the_approval(
         approve_raw(books, payment, approvers.l2, demo.L2)
     assert refused(exc) == ("23514", "finance_paymentapproval_open")
     with pytest.raises(services.ApplicationError) as app_exc:
-        services.payment_approve(
-            tenant_id=books.tenant.id, actor=actor(approvers.l2), payment_id=payment.pk
-        )
+        services.payment_approve(actor=actor(approvers.l2), payment_id=payment.pk)
     assert app_exc.value.status == 409
 
 
@@ -352,9 +343,7 @@ def test_the_full_path_through_the_services(
     tenant = books.tenant.id
     payment = make_payment(books, "150000.00")
     for user in (approvers.l1, approvers.cfo, approvers.l2):
-        payment = services.payment_approve(
-            tenant_id=tenant, actor=actor(user), payment_id=payment.pk
-        )
+        payment = services.payment_approve(actor=actor(user), payment_id=payment.pk)
     assert payment.status == "APPROVED"
     approvals = run(
         tenant,
@@ -364,11 +353,9 @@ def test_the_full_path_through_the_services(
         ),
     )
     assert approvals == [(1, demo.L1), (2, demo.CFO), (3, demo.L2)]
-    paid = services.payment_mark_paid(
-        tenant_id=tenant, actor=CELL, payment_id=payment.pk, paid_on=DAY
-    )
+    paid = services.payment_mark_paid(actor=cell_actor(tenant), payment_id=payment.pk, paid_on=DAY)
     assert paid.status == "PAID" and paid.journal_entry_id is not None
-    again = services.payment_mark_paid(tenant_id=tenant, actor=CELL, payment_id=payment.pk)
+    again = services.payment_mark_paid(actor=cell_actor(tenant), payment_id=payment.pk)
     assert again.journal_entry_id == paid.journal_entry_id
     lines = run(
         tenant,
@@ -388,7 +375,6 @@ def test_self_approval_through_the_service_is_forbidden(
 ) -> None:
     requester = actor(approvers.l1)
     payment = services.payment_create(
-        tenant_id=books.tenant.id,
         actor=requester,
         idempotency_key="self",
         company_id=books.us.company.pk,
@@ -400,9 +386,9 @@ def test_self_approval_through_the_service_is_forbidden(
         beneficiary_name="V",
         beneficiary_account="X",
     )[0]
-    services.payment_submit(tenant_id=books.tenant.id, actor=requester, payment_id=payment.pk)
+    services.payment_submit(actor=requester, payment_id=payment.pk)
     with pytest.raises(services.ApplicationError) as exc:
-        services.payment_approve(tenant_id=books.tenant.id, actor=requester, payment_id=payment.pk)
+        services.payment_approve(actor=requester, payment_id=payment.pk)
     assert exc.value.status == 403
 
 
@@ -440,8 +426,7 @@ def test_the_boundary_date_uses_the_newer_rate(books: SimpleNamespace) -> None:
 
     tenant = books.tenant.id
     services.fx_rate_set(
-        tenant_id=tenant,
-        actor=SYSTEM,
+        actor=system(tenant),
         base="EUR",
         quote="USD",
         rate=Decimal("1.2"),
@@ -460,8 +445,7 @@ def test_a_rate_used_by_a_posted_line_is_frozen(books: SimpleNamespace) -> None:
     tenant = books.tenant.id
     us = books.us
     services.journal_create_draft(
-        tenant_id=tenant,
-        actor=SYSTEM,
+        actor=system(tenant),
         company_id=us.company.pk,
         entry_date=DAY,
         post=True,
@@ -482,8 +466,7 @@ def test_a_rate_used_by_a_posted_line_is_frozen(books: SimpleNamespace) -> None:
         assert refused(exc) == ("23514", "finance_fxrate_frozen_once_used"), sql
     # Closing it after its last use is how a new rate takes over.
     services.fx_rate_set(
-        tenant_id=tenant,
-        actor=SYSTEM,
+        actor=system(tenant),
         base="EUR",
         quote="USD",
         rate=Decimal("1.3"),
@@ -496,8 +479,7 @@ def test_a_rate_used_by_a_posted_line_is_frozen(books: SimpleNamespace) -> None:
 
 def _matrix(books: SimpleNamespace, bands: list[services.BandInput]) -> Any:
     return services.approval_matrix_create(
-        tenant_id=books.tenant.id,
-        actor=SYSTEM,
+        actor=system(books.tenant.id),
         company_id=books.us.company.pk,
         payment_type="treasury",
         currency="USD",
@@ -522,9 +504,7 @@ def test_activation_needs_bands_covering_zero_to_infinity(
 ) -> None:
     matrix = _matrix(books, bands)
     with pytest.raises(services.ApplicationError) as exc:
-        services.approval_matrix_activate(
-            tenant_id=books.tenant.id, actor=SYSTEM, matrix_id=matrix.pk
-        )
+        services.approval_matrix_activate(actor=system(books.tenant.id), matrix_id=matrix.pk)
     assert exc.value.extra["code"] == "finance_approvalmatrix_coverage"
 
 

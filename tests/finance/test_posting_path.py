@@ -15,7 +15,8 @@ from django.db import DatabaseError, connections
 from django.test.utils import CaptureQueriesContext
 
 from finance import services
-from tests.finance.books import DAY, SYSTEM, post_simple
+from tests.factories import system
+from tests.finance.books import DAY, post_simple
 from tests.finance.helpers import refused, run
 from tests.security.helpers import fetchall
 
@@ -131,7 +132,11 @@ def test_the_posting_function_posts_through_the_guards(
     created = json.loads(result)
     assert created["created"] is True
     row = created["entry"]
-    assert (row["posting_seq"], row["posted_by"], row["status"]) == (1, "sql:test", "POSTED")
+    assert (row["posting_seq"], row["posted_by"], row["status"]) == (
+        1,
+        "command:sql-test",
+        "POSTED",
+    )  # helpers.run's actor
     assert [line["debit"] for line in row["lines"]] == [7, 0]
     balance = run(
         tenant,
@@ -154,8 +159,7 @@ def test_the_posting_function_posts_through_the_guards(
 def test_a_refusal_from_the_one_call_path_names_no_row(books: SimpleNamespace) -> None:
     with pytest.raises(services.ApplicationError) as exc:
         services.journal_create_draft(
-            tenant_id=books.tenant.id,
-            actor=SYSTEM,
+            actor=system(books.tenant.id),
             company_id=books.us.company.pk,
             entry_date=DAY,
             lines=[services.LineInput(books.us.accounts["5000"].pk, "debit", Decimal("3"))],

@@ -25,13 +25,15 @@ from typing import Any
 import pytest
 from django.db import DatabaseError, connections, transaction
 
+from aibos.actors import Actor
 from aibos.db.states import StateMachine
 from aibos.errors import DatabaseRefusal
 from aibos.tenancy import tenant_context
 from finance import demo, errors, services
 from finance.models import ApprovalMatrix, IntercompanySettlement, Payment
 from kernel import services as kernel_services
-from tests.finance.books import CELL, DAY, SYSTEM, actor, make_payment, post_simple
+from tests.factories import system
+from tests.finance.books import DAY, actor, cell_actor, make_payment, post_simple
 from tests.finance.helpers import run
 from tests.security.helpers import fetchall
 
@@ -51,7 +53,7 @@ def attempt(tenant_id: Any, *statements: Statement) -> str | None:
     """Run the statements as the finance role, fire the deferred checks, and roll back: None
     when the database accepted all of it, else the rule (or SQLSTATE) that refused."""
     try:
-        with tenant_context(tenant_id, actor="sql:test", using=["finance"]):
+        with tenant_context(Actor.for_command(tenant_id, "sql-test"), using=["finance"]):
             with connections["finance"].cursor() as cur:
                 for sql, params in statements:
                     cur.execute(sql, params)
@@ -112,20 +114,20 @@ def payment_in(
         return make_payment(books, "100.00")
 
     def approved() -> Any:
-        return services.payment_approve(tenant_id=tenant, actor=approver, payment_id=submitted().pk)
+        return services.payment_approve(actor=approver, payment_id=submitted().pk)
 
     rows = {
         PaymentStatus.DRAFT: make_payment(books, "100.00", submit=False),
         PaymentStatus.SUBMITTED: submitted(),
         PaymentStatus.APPROVED: approved(),
         PaymentStatus.REJECTED: services.payment_reject(
-            tenant_id=tenant, actor=approver, payment_id=submitted().pk, reason="duplicate"
+            actor=approver, payment_id=submitted().pk, reason="duplicate"
         ),
         PaymentStatus.CANCELLED: services.payment_cancel(
-            tenant_id=tenant, actor=CELL, payment_id=submitted().pk
+            actor=cell_actor(tenant), payment_id=submitted().pk
         ),
         PaymentStatus.PAID: services.payment_mark_paid(
-            tenant_id=tenant, actor=CELL, payment_id=approved().pk, paid_on=DAY
+            actor=cell_actor(tenant), payment_id=approved().pk, paid_on=DAY
         ),
     }
     assert set(rows) == set(PaymentStatus)
@@ -168,8 +170,7 @@ def payment_move(
         if target in (PaymentStatus.APPROVED, PaymentStatus.REJECTED):
             decision = "APPROVE" if target == PaymentStatus.APPROVED else "REJECT"
             grant = kernel_services.approval_grant_issue(
-                tenant_id=books.tenant.id,
-                user_id=approvers.l2.pk,
+                actor=actor(approvers.l2),
                 payment_id=payment.pk,
                 role=demo.L2,
                 decision=decision,
@@ -178,7 +179,7 @@ def payment_move(
                 books.tenant.id,
                 payment.pk,
                 payment.requested_by,
-                actor(approvers.l2),
+                actor(approvers.l2).label,
                 decision,
                 demo.L2,
                 json.dumps(grant),
@@ -221,11 +222,11 @@ def service_refusal(
 ) -> str | None:
     """Call the service on the payment and roll back whatever it wrote: None when it went
     through, else its error message."""
-    kwargs: dict[str, Any] = {"tenant_id": books.tenant.id, "payment_id": payment.pk}
+    kwargs: dict[str, Any] = {"payment_id": payment.pk}
     if action in ("payment_approve", "payment_reject"):
         kwargs["actor"] = actor(approvers.l1)
     else:
-        kwargs["actor"] = CELL
+        kwargs["actor"] = cell_actor(books.tenant.id)
     if action == "payment_reject":
         kwargs["reason"] = "duplicate"
     if action == "payment_mark_paid":
@@ -288,8 +289,7 @@ def matrix_in(books: SimpleNamespace) -> dict[Any, Any]:
 
     def draft(payment_type: str) -> Any:
         return services.approval_matrix_create(
-            tenant_id=tenant,
-            actor=SYSTEM,
+            actor=system(tenant),
             company_id=books.us.company.pk,
             payment_type=payment_type,
             currency="USD",
@@ -297,9 +297,7 @@ def matrix_in(books: SimpleNamespace) -> dict[Any, Any]:
         )
 
     def activate(matrix: Any) -> Any:
-        return services.approval_matrix_activate(
-            tenant_id=tenant, actor=SYSTEM, matrix_id=matrix.pk
-        )
+        return services.approval_matrix_activate(actor=system(tenant), matrix_id=matrix.pk)
 
     retired = activate(draft("treasury"))
     rows = {
@@ -339,7 +337,7 @@ def test_matrix_activation_allows_exactly_the_graphs_sources(
         try:
             with transaction.atomic(using="finance"):
                 services.approval_matrix_activate(
-                    tenant_id=books.tenant.id, actor=SYSTEM, matrix_id=matrix.pk
+                    actor=system(books.tenant.id), matrix_id=matrix.pk
                 )
                 raise _Undo
         except _Undo:
@@ -376,8 +374,7 @@ INSERT_PENDING = (
 def test_the_settlement_guard_accepts_exactly_the_declared_graph(books: SimpleNamespace) -> None:
     graph, tenant, us, eu = IntercompanySettlement.transitions, books.tenant.id, books.us, books.eu
     settled = services.intercompany_settle(
-        tenant_id=tenant,
-        actor=SYSTEM,
+        actor=system(tenant),
         from_bank_account_id=us.foreign_bank.pk,
         to_bank_account_id=eu.bank.pk,
         from_account_id=us.accounts["1510"].pk,

@@ -16,7 +16,8 @@ from aibos.tenancy import tenant_context
 from finance import services
 from finance.models import JournalLine, Payment
 from kernel.models import Role, Tenant
-from tests.finance.books import SYSTEM, make_payment, post_simple
+from tests.factories import system
+from tests.finance.books import make_payment, post_simple
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -64,7 +65,7 @@ def test_updated_at_reads_the_transaction_clock_too(tenant_a: Tenant) -> None:
 def test_seeded_services_never_stamp_creation_after_posting(books: SimpleNamespace) -> None:
     """Across separate units too: what was created first never looks younger."""
     payment = make_payment(books, "10.00")
-    services.payment_cancel(tenant_id=books.tenant.id, actor=SYSTEM, payment_id=payment.pk)
+    services.payment_cancel(actor=system(books.tenant.id), payment_id=payment.pk)
     with tenant_context(books.tenant.id, using=["finance"]):
         payment = Payment.objects.get(pk=payment.pk)
     assert payment.created_at <= payment.submitted_at <= payment.cancelled_at

@@ -13,7 +13,7 @@ from django.test import Client
 from aibos.tenancy import tenant_context
 from kernel import services
 from kernel.models import Role, Tenant, User
-from tests.factories import RoleFactory
+from tests.factories import RoleFactory, system
 from tests.finance.test_admin import sign_in
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -59,7 +59,7 @@ def test_deleting_a_kernel_object_through_the_admin(
     committed: None, client: Client, alice: User, bob: User, tenant_a: Tenant
 ) -> None:
     role = RoleFactory(tenant=tenant_a)
-    services.user_assign_role(tenant=tenant_a, actor=None, user=bob, role=role)
+    services.user_assign_role(actor=system(tenant_a), user=bob, role=role)
     sign_in(client, "tenant-a", "alice@a.test")
     confirm = client.get(f"/admin/kernel/role/{role.pk}/delete/")
     assert confirm.status_code == 200 and b"Are you sure" in confirm.content

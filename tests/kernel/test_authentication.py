@@ -8,7 +8,7 @@ from django.test import Client
 from aibos.tenancy import tenant_context
 from kernel import credentials, services
 from kernel.models import Event, Session, Tenant, User
-from tests.factories import PASSWORD, CanonFactory, UserFactory
+from tests.factories import PASSWORD, CanonFactory, UserFactory, as_user, system
 
 pytestmark = pytest.mark.django_db(databases="__all__", transaction=True)
 
@@ -87,9 +87,7 @@ def test_logout_revokes_the_session_row(committed: None, client: Client, alice: 
 @pytest.fixture
 def issued(committed: None, tenant_a: Tenant, tenant_b: Tenant):  # type: ignore[no-untyped-def]
     canon = CanonFactory(tenant=tenant_a)
-    credential, token = services.api_credential_issue(
-        tenant=tenant_a, actor=None, name="t", canon=canon
-    )
+    credential, token = services.api_credential_issue(actor=system(tenant_a), name="t", canon=canon)
     return credential, token
 
 
@@ -135,14 +133,14 @@ def test_wrong_secret_and_revoked_credentials_are_refused(
     credential, token = issued
     wrong = token[:-4] + "AAAA"
     assert client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {wrong}").status_code == 401
-    services.api_credential_revoke(tenant=tenant_a, actor=None, credential=credential)
+    services.api_credential_revoke(actor=system(tenant_a), credential=credential)
     assert client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 401
 
 
 def test_user_credential_acts_as_the_user(
     committed: None, client: Client, tenant_a: Tenant, alice: User
 ) -> None:
-    _, token = services.api_credential_issue(tenant=tenant_a, actor=alice, name="mine", user=alice)
+    _, token = services.api_credential_issue(actor=as_user(alice), name="mine", user=alice)
     body = client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {token}").json()
     assert body["actor"] == f"user:{alice.pk}"
 
@@ -184,7 +182,7 @@ def test_staff_without_a_role_permission_is_refused_by_the_admin(
 
     clerk = UserFactory(tenant=tenant_a, email="clerk@a.test")
     role = RoleFactory(tenant=tenant_a, name="finance.viewer", permissions=["finance.view_company"])
-    services.user_assign_role(tenant=tenant_a, actor=alice, user=clerk, role=role)
+    services.user_assign_role(actor=as_user(alice), user=clerk, role=role)
     assert _login(client, "tenant-a", "clerk@a.test").status_code == 302
     assert client.get("/admin/finance/company/").status_code == 200
     assert client.get("/admin/finance/company/add/").status_code == 403
@@ -199,10 +197,8 @@ def test_credentials_of_a_deactivated_cell_or_user_stop_working(
     from kernel.models import Canon
 
     canon = CanonFactory(tenant=tenant_a)
-    _, cell_token = services.api_credential_issue(
-        tenant=tenant_a, actor=None, name="c", canon=canon
-    )
-    _, user_token = services.api_credential_issue(tenant=tenant_a, actor=None, name="u", user=alice)
+    _, cell_token = services.api_credential_issue(actor=system(tenant_a), name="c", canon=canon)
+    _, user_token = services.api_credential_issue(actor=system(tenant_a), name="u", user=alice)
     for token in (cell_token, user_token):
         assert client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {token}").status_code == 200
     with tenant_context(tenant_a.id):

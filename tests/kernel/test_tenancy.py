@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connections
 
+from aibos.actors import Actor
 from aibos.tenancy import current_context, tenant_context
 from kernel.models import Tenant, User
 from tests.security.helpers import scalar
@@ -23,21 +24,22 @@ def test_nested_context_restores_previous_values_when_it_ends(tenant_a: Tenant) 
     # The test itself runs in an outer transaction on every alias, so the context is nested.
     assert connections["kernel"].in_atomic_block
     before = _tenant_var()
-    with tenant_context(tenant_a.id, actor="outer"):
+    with tenant_context(Actor.for_command(tenant_a.id, "outer")):
         assert _tenant_var() == str(tenant_a.id)
-        with tenant_context(tenant_a.id, actor="inner"):
-            assert scalar("kernel", "SELECT current_setting('app.actor', true)") == "inner"
-        assert scalar("kernel", "SELECT current_setting('app.actor', true)") == "outer"
+        with tenant_context(Actor.for_command(tenant_a.id, "inner")):
+            assert scalar("kernel", "SELECT current_setting('app.actor', true)") == "command:inner"
+        assert scalar("kernel", "SELECT current_setting('app.actor', true)") == "command:outer"
     assert _tenant_var() in (before, "", None)
     assert current_context() is None
 
 
 def test_nested_context_inherits_actor_and_correlation(tenant_a: Tenant) -> None:
     with (
-        tenant_context(tenant_a.id, actor="svc", correlation_id="c-1"),
+        tenant_context(Actor.for_command(tenant_a.id, "svc"), correlation_id="c-1"),
         tenant_context(tenant_a.id, using=["finance"]) as inner,
     ):
-        assert (inner.actor, inner.correlation_id) == ("svc", "c-1")
+        assert (inner.actor, inner.correlation_id) == (Actor.for_command(tenant_a.id, "svc"), "c-1")
+        assert inner.actor_label == "command:svc"
 
 
 def test_a_nested_user_reaches_an_alias_only_an_outer_context_had_set(
@@ -47,11 +49,11 @@ def test_a_nested_user_reaches_an_alias_only_an_outer_context_had_set(
     kernel call as bob: the kernel connection carries the command's values, not bob's, so the
     innermost context must set them (the approval grant is signed for app.user_id)."""
     with (
-        tenant_context(tenant_a.id, actor="command:test"),
-        tenant_context(tenant_a.id, user_id=bob.pk, using=["finance"]),
+        tenant_context(Actor.for_command(tenant_a.id, "test")),
+        tenant_context(Actor.for_user(tenant_a.id, bob.pk), using=["finance"]),
     ):
         assert scalar("kernel", "SELECT current_setting('app.user_id', true)") == ""
-        with tenant_context(tenant_a.id, user_id=bob.pk, using=["kernel"]):
+        with tenant_context(Actor.for_user(tenant_a.id, bob.pk), using=["kernel"]):
             assert scalar("kernel", "SELECT current_setting('app.user_id', true)") == str(bob.pk)
         assert scalar("kernel", "SELECT current_setting('app.user_id', true)") == ""
 
@@ -110,18 +112,18 @@ def test_nested_unit_of_work_with_the_same_values_costs_no_extra_statement(
 ) -> None:
     from django.test.utils import CaptureQueriesContext
 
-    with tenant_context(tenant_a.id, actor="svc", correlation_id="c-2"):
+    with tenant_context(Actor.for_command(tenant_a.id, "svc"), correlation_id="c-2"):
         assert _tenant_var() == str(tenant_a.id)
         with CaptureQueriesContext(connections["kernel"]) as queries, tenant_context(tenant_a.id):
             assert _tenant_var() == str(tenant_a.id)
         assert not [q for q in queries.captured_queries if "set_config" in q["sql"]]
         with (
             CaptureQueriesContext(connections["kernel"]) as queries,
-            tenant_context(tenant_a.id, actor="other"),
+            tenant_context(Actor.for_command(tenant_a.id, "other")),
         ):
-            assert scalar("kernel", "SELECT current_setting('app.actor', true)") == "other"
+            assert scalar("kernel", "SELECT current_setting('app.actor', true)") == "command:other"
         assert [q for q in queries.captured_queries if "set_config" in q["sql"]]
-        assert scalar("kernel", "SELECT current_setting('app.actor', true)") == "svc"
+        assert scalar("kernel", "SELECT current_setting('app.actor', true)") == "command:svc"
 
 
 @pytest.mark.django_db(databases="__all__", transaction=True)
@@ -148,12 +150,12 @@ def test_variables_are_set_before_a_nested_savepoint_not_inside_it(tenant_a: Ten
     class Rollback(Exception):
         pass
 
-    with tenant_context(tenant_a.id, actor="outer"):
+    with tenant_context(Actor.for_command(tenant_a.id, "outer")):
         with pytest.raises(Rollback), transaction.atomic(using="kernel"):
             assert _tenant_var() == str(tenant_a.id)
             raise Rollback
         assert _tenant_var() == str(tenant_a.id)
-        assert scalar("kernel", "SELECT current_setting('app.actor', true)") == "outer"
+        assert scalar("kernel", "SELECT current_setting('app.actor', true)") == "command:outer"
 
 
 @pytest.mark.django_db(databases="__all__", transaction=True)
@@ -166,7 +168,9 @@ def test_the_variables_ride_with_the_first_statement(committed: None, tenant_a: 
     odd = "c-%s-%(x)s-'; SELECT 1; --"
     for sql, params in (("SELECT 'a%%b', %s", ["p"]), ("SELECT 'a%b', 'p'", None)):
         with CaptureQueriesContext(connections["finance"]) as queries:
-            with tenant_context(tenant_a.id, actor="svc", correlation_id=odd, using=["finance"]):
+            with tenant_context(
+                Actor.for_command(tenant_a.id, "svc"), correlation_id=odd, using=["finance"]
+            ):
                 with connections["finance"].cursor() as cur:
                     cur.execute(sql, params)
                     assert cur.fetchall() == [("a%b", "p")]
@@ -174,7 +178,7 @@ def test_the_variables_ride_with_the_first_statement(committed: None, tenant_a: 
                         "SELECT current_setting('app.tenant_id'), "
                         "current_setting('app.correlation_id'), current_setting('app.actor')"
                     )
-                    assert cur.fetchone() == (str(tenant_a.id), odd, "svc")
+                    assert cur.fetchone() == (str(tenant_a.id), odd, "command:svc")
         sent = [q["sql"] for q in queries.captured_queries if q["sql"] not in ("BEGIN", "COMMIT")]
         assert len(sent) == 2 and sent[0].startswith("SELECT set_config("), sent
     # Transaction-local as before: nothing is left on the connection.

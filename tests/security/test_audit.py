@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import IntegrityError, ProgrammingError, connections, transaction
 
+from aibos.actors import Actor
 from aibos.tenancy import tenant_context
 from finance.models import Company
 from kernel.models import AuditEvent, Role, Tenant, User
@@ -20,7 +21,7 @@ def _events(tenant: Tenant, table: str) -> list[AuditEvent]:
 
 
 def test_orm_writes_are_audited_with_actor_and_correlation(tenant_a: Tenant, alice: User) -> None:
-    with tenant_context(tenant_a.id, user_id=alice.pk, correlation_id="req-123"):
+    with tenant_context(Actor.for_user(tenant_a.id, alice.pk), correlation_id="req-123"):
         role = Role.objects.create(name="auditor")
         role.description = "reads the log"
         role.save()

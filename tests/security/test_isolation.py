@@ -19,7 +19,7 @@ from finance.models import Company
 from finance.services import company_create
 from kernel import services
 from kernel.models import Role, Tenant, User, UserRole
-from tests.factories import RoleFactory, UserFactory
+from tests.factories import RoleFactory, UserFactory, system
 from tests.security.helpers import fetchall, scalar
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -38,8 +38,7 @@ def test_orm_without_tenant_context_raises_never_returns_all(alice: User, charli
     # Base-manager paths too: Django uses the base manager for these.
     with tenant_context(alice.tenant_id):
         link = services.user_assign_role(
-            tenant=Tenant.objects.get(pk=alice.tenant_id),
-            actor=None,
+            actor=system(Tenant.objects.get(pk=alice.tenant_id)),
             user=alice,
             role=RoleFactory(tenant=Tenant.objects.get(pk=alice.tenant_id)),
         )
@@ -79,10 +78,10 @@ def test_tenant_a_cannot_update_or_delete_tenant_b_rows(alice: User, charlie: Us
 def test_prefetch_and_fk_access_are_scoped(tenant_a: Tenant, tenant_b: Tenant) -> None:
     role_a = RoleFactory(tenant=tenant_a, name="shared.name")
     user_a = UserFactory(tenant=tenant_a)
-    services.user_assign_role(tenant=tenant_a, actor=None, user=user_a, role=role_a)
+    services.user_assign_role(actor=system(tenant_a), user=user_a, role=role_a)
     role_b = RoleFactory(tenant=tenant_b, name="shared.name")
     user_b = UserFactory(tenant=tenant_b)
-    services.user_assign_role(tenant=tenant_b, actor=None, user=user_b, role=role_b)
+    services.user_assign_role(actor=system(tenant_b), user=user_b, role=role_b)
 
     with tenant_context(tenant_a.id):
         roles = list(Role.objects.prefetch_related("user_links__user"))
@@ -150,9 +149,7 @@ def test_composite_key_to_another_tenants_row_fails_exactly_like_a_missing_row(
 def test_kernel_role_cannot_read_finance_and_finance_role_cannot_read_kernel(
     tenant_a: Tenant,
 ) -> None:
-    company_create(
-        tenant_id=tenant_a.id, actor="command:test", code="A1", name="A One", base_currency="USD"
-    )
+    company_create(actor=system(tenant_a.id), code="A1", name="A One", base_currency="USD")
     with tenant_context(tenant_a.id):
         with pytest.raises(ProgrammingError) as exc, transaction.atomic(using="kernel"):
             fetchall("kernel", "SELECT * FROM finance.companies")

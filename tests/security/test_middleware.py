@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from aibos.tenancy import tenant_context
 from kernel import services
 from kernel.models import Role, Tenant, User
-from tests.factories import CanonFactory
+from tests.factories import CanonFactory, system
 from tests.security.helpers import scalar
 
 pytestmark = pytest.mark.django_db(databases="__all__", transaction=True)
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db(databases="__all__", transaction=True)
 @pytest.fixture
 def cell_token(committed: None, tenant_a: Tenant) -> str:
     canon = CanonFactory(tenant=tenant_a)
-    _, token = services.api_credential_issue(tenant=tenant_a, actor=None, name="t", canon=canon)
+    _, token = services.api_credential_issue(actor=system(tenant_a), name="t", canon=canon)
     return token
 
 

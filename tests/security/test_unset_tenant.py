@@ -10,9 +10,11 @@ from decimal import Decimal
 import pytest
 from django.db import connections, transaction
 
+from aibos.actors import Actor
 from aibos.tenancy import tenant_context
 from finance import demo, services
 from tests.conftest import truncate_governed_tables
+from tests.factories import system
 from tests.security.helpers import alias_reading, scalar, tenant_tables
 
 pytestmark = pytest.mark.django_db(databases="__all__", transaction=True)
@@ -93,18 +95,16 @@ def _populate_every_tenant_table() -> None:
 def _populate_finance() -> None:
     """Every finance table, through the services (as the finance role): the ledger tables only
     take rows that satisfy their invariants."""
-    actor = "command:test"
+    actor = system(TENANT)
     us = demo.books_create(
-        tenant_id=TENANT,
         actor=actor,
         code="US",
         name="US",
         base_currency="USD",
         foreign_currency="EUR",
     )
-    eu = demo.books_create(tenant_id=TENANT, actor=actor, code="EU", name="EU", base_currency="EUR")
+    eu = demo.books_create(actor=actor, code="EU", name="EU", base_currency="EUR")
     services.fx_rate_set(
-        tenant_id=TENANT,
         actor=actor,
         base="EUR",
         quote="USD",
@@ -112,17 +112,15 @@ def _populate_finance() -> None:
         valid_from=dt.date(2026, 1, 1),
     )
     matrix = services.approval_matrix_create(
-        tenant_id=TENANT,
         actor=actor,
         company_id=us.company.pk,
         payment_type="vendor",
         currency="USD",
         bands=[services.BandInput(Decimal(0), None, 1, ["r"])],
     )
-    services.approval_matrix_activate(tenant_id=TENANT, actor=actor, matrix_id=matrix.pk)
+    services.approval_matrix_activate(actor=actor, matrix_id=matrix.pk)
     assert us.bank is not None and us.foreign_bank is not None and eu.bank is not None
     payment, _ = services.payment_create(
-        tenant_id=TENANT,
         actor=actor,
         idempotency_key="p1",
         company_id=us.company.pk,
@@ -134,12 +132,12 @@ def _populate_finance() -> None:
         beneficiary_name="V",
         beneficiary_account="X1",
     )
-    services.payment_submit(tenant_id=TENANT, actor=actor, payment_id=payment.pk)
+    services.payment_submit(actor=actor, payment_id=payment.pk)
     services.payment_approve(
-        tenant_id=TENANT, actor="user:00000000-0000-4000-8000-0000000000b1", payment_id=payment.pk
+        actor=Actor.for_user(TENANT, "00000000-0000-4000-8000-0000000000b1"),
+        payment_id=payment.pk,
     )
     services.intercompany_settle(
-        tenant_id=TENANT,
         actor=actor,
         from_bank_account_id=us.foreign_bank.pk,
         to_bank_account_id=eu.bank.pk,
@@ -149,7 +147,6 @@ def _populate_finance() -> None:
         entry_date=dt.date(2026, 3, 1),
     )
     services.document_attach(
-        tenant_id=TENANT,
         actor=actor,
         company_id=us.company.pk,
         provider="local",

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from aibos.actors import Actor
 from aibos.tenancy import tenant_context
 from finance.demo import demo_ledger_seed
 from finance.models import Company
@@ -84,24 +85,23 @@ class Command(BaseCommand):
         )
 
     def _seed_tenant(self, tenant: Tenant, spec: dict[str, Any]) -> None:
-        with tenant_context(tenant.id, actor="seed_demo"):
+        actor = Actor.for_command(tenant.id, "seed_demo")
+        with tenant_context(actor):
             roles = {r.name: r for r in Role.objects.all()}
             for name, (description, perms) in ROLES.items():
                 if name not in roles:
                     roles[name] = services.role_create(
-                        tenant=tenant,
-                        actor=None,
+                        actor=actor,
                         name=name,
                         description=description,
                         permissions=perms,
                     )
-            approvers: list[str] = []
+            approvers: list[Actor] = []
             for email, full_name, is_admin, finance_role in spec["users"]:
                 user = User.objects.filter(email__iexact=email).first()
                 if user is None:
                     user = services.user_create(
-                        tenant=tenant,
-                        actor=None,
+                        actor=actor,
                         email=email,
                         password=DEMO_PASSWORD,
                         full_name=full_name,
@@ -111,16 +111,14 @@ class Command(BaseCommand):
                     for role_name in (
                         ("tenant.admin", finance_role) if is_admin else (finance_role,)
                     ):
-                        services.user_assign_role(
-                            tenant=tenant, actor=None, user=user, role=roles[role_name]
-                        )
-                approvers.append(f"user:{user.pk}")
+                        services.user_assign_role(actor=actor, user=user, role=roles[role_name])
+                approvers.append(Actor.for_user(tenant.id, user.pk))
             canon = Canon.objects.filter(name="payments-cell").first() or services.canon_register(
-                tenant=tenant, actor=None, name="payments-cell", service_url="http://127.0.0.1:9000"
+                actor=actor, name="payments-cell", service_url="http://127.0.0.1:9000"
             )
             if not ApiCredential.objects.filter(canon=canon, revoked_at__isnull=True).exists():
                 _, token = services.api_credential_issue(
-                    tenant=tenant, actor=None, name="payments-cell demo key", canon=canon
+                    actor=actor, name="payments-cell demo key", canon=canon
                 )
                 self.stdout.write(TOKEN_ISSUED.format(slug=tenant.slug, token=token))
             else:
@@ -128,16 +126,15 @@ class Command(BaseCommand):
         # A second unit of work: the users and roles above must be committed before anyone
         # approves, because the finance approval guard checks the approver against the kernel's
         # users and roles, which it reads through another connection.
-        with tenant_context(tenant.id, actor="seed_demo"):
+        with tenant_context(actor):
             if not Company.objects.filter(code=spec["companies"][0][0]).exists():
                 # Payments are requested by the Cell and approved by people (maker-checker);
                 # the first non-admin user approves.
                 demo_ledger_seed(
-                    tenant_id=tenant.id,
-                    actor="command:seed_demo",
+                    actor=actor,
                     companies=spec["companies"],
                     fx=spec["fx"],
                     approvers=approvers[1:],
-                    requester=f"cell:{canon.pk}",
+                    requester=Actor.for_cell(tenant.id, canon.pk),
                 )
         self.stdout.write(f"{tenant.slug}: ready ({len(spec['users'])} users, {len(ROLES)} roles)")

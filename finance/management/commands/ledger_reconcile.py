@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
+from aibos.actors import Actor
 from aibos.commands import TenantCommand
 from finance import selectors
 from kernel.models import Tenant
@@ -17,7 +18,7 @@ DIFFERENCES = "{n} difference(s) between stored totals and posted lines in tenan
 class Command(TenantCommand):
     help = "Reconcile account balances and posting numbers against the posted journal lines."
 
-    def handle_tenant(self, tenant: Tenant, **options: Any) -> None:
+    def handle_tenant(self, tenant: Tenant, *, actor: Actor, **options: Any) -> None:
         balances = selectors.balance_differences(tenant_id=tenant.id)
         gaps = selectors.numbering_gaps(tenant_id=tenant.id)
         for row in balances:

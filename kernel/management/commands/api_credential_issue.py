@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from aibos.actors import Actor
 from aibos.commands import TenantCommand
 from kernel import services
 from kernel.models import Canon, Tenant, User
@@ -23,7 +24,7 @@ class Command(TenantCommand):
         who.add_argument("--user", help="Email of the user.")
         parser.add_argument("--expires-days", type=int, default=None)
 
-    def handle_tenant(self, tenant: Tenant, **options: Any) -> None:
+    def handle_tenant(self, tenant: Tenant, *, actor: Actor, **options: Any) -> None:
         canon = user = None
         if options["canon"]:
             canon = Canon.objects.filter(name=options["canon"], deleted_at__isnull=True).first()
@@ -40,8 +41,7 @@ class Command(TenantCommand):
             raise CommandError("--expires-days must be a positive number of days.")
         expires_at = timezone.now() + dt.timedelta(days=days) if days else None
         credential, token = services.api_credential_issue(
-            tenant=tenant,
-            actor=None,
+            actor=actor,
             name=options["name"],
             user=user,
             canon=canon,

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
+from aibos.actors import Actor
 from aibos.commands import TenantCommand
 from kernel import services
 from kernel.models import ApiCredential, Tenant
@@ -17,11 +18,11 @@ class Command(TenantCommand):
         super().add_arguments(parser)
         parser.add_argument("--key-id", required=True)
 
-    def handle_tenant(self, tenant: Tenant, **options: Any) -> None:
+    def handle_tenant(self, tenant: Tenant, *, actor: Actor, **options: Any) -> None:
         credential = ApiCredential.objects.filter(key_id=options["key_id"]).first()
         if credential is None:
             raise CommandError(
                 f"No API credential with key id {options['key_id']!r} in {tenant.slug}."
             )
-        services.api_credential_revoke(tenant=tenant, actor=None, credential=credential)
+        services.api_credential_revoke(actor=actor, credential=credential)
         self.stdout.write(f"Revoked {credential.key_id}.")

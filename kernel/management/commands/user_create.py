@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
+from aibos.actors import Actor
 from aibos.commands import TenantCommand
 from kernel import errors, services
 from kernel.models import Tenant
@@ -27,12 +28,11 @@ class Command(TenantCommand):
             "--superuser", action="store_true", help="Every permission, in this tenant."
         )
 
-    def handle_tenant(self, tenant: Tenant, **options: Any) -> None:
+    def handle_tenant(self, tenant: Tenant, *, actor: Actor, **options: Any) -> None:
         password = os.environ.get(PASSWORD_ENV) or getpass.getpass("Password: ")
         try:
             user = services.user_create(
-                tenant=tenant,
-                actor=None,
+                actor=actor,
                 email=options["email"],
                 password=password,
                 full_name=options["full_name"],
