@@ -26,7 +26,7 @@ from rest_framework.request import Request
 from aibos import parsers
 from aibos.actors import Actor, attach_actor
 from aibos.db.roles import RUNTIME_ALIASES
-from aibos.tenancy import tenant_context
+from aibos.tenancy import tenant_context, tenant_statement
 from kernel import credentials, selectors
 from kernel.signals import SESSION_ID_KEY, SESSION_TENANT_KEY
 
@@ -123,9 +123,9 @@ class TenantContextMiddleware:
     @staticmethod
     def _verify_token(token: str, correlation_id: str) -> Actor | None:
         parsed = credentials.parse_token(token)
-        # A short unit of work in the tenant the token names; the claim counts only if the
-        # secret matches a live credential visible under that tenant's RLS scope.
-        with tenant_context(parsed.tenant_id, using=["kernel"], correlation_id=correlation_id):
+        # A one-statement unit of work in the tenant the token names (one round trip); the claim
+        # counts only if the secret matches a live credential visible under that tenant's RLS.
+        with tenant_statement(parsed.tenant_id, using="kernel", correlation_id=correlation_id):
             credential = selectors.api_credential_live(
                 tenant_id=parsed.tenant_id, key_id=parsed.key_id
             )

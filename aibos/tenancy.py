@@ -16,8 +16,10 @@ database enforces it with RLS either way.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from django.db import connections, transaction
+from django.db import DatabaseError, connections, transaction
 from psycopg import sql as pgsql
 
 from aibos.actors import Actor
@@ -117,14 +119,9 @@ def _combined(cursor: Any, values: dict[str, str], sql: str, params: Any) -> str
     transaction block; a server-side binding or named cursor keeps the separate statement. The
     values are quoted by psycopg, never formatted into SQL by hand.
     """
-    raw = getattr(cursor, "cursor", None)
-    if (
-        not isinstance(sql, str)
-        or not isinstance(raw, psycopg.ClientCursor)
-        or isinstance(raw, psycopg.ServerCursor)
-    ):
+    if not isinstance(sql, str) or not _client_side(cursor):
         return None
-    conn = raw.connection
+    conn = cursor.cursor.connection
     prefix = (
         "SELECT "
         + ", ".join(
@@ -135,6 +132,23 @@ def _combined(cursor: Any, values: dict[str, str], sql: str, params: Any) -> str
     # With parameters psycopg formats the whole string: a '%' in a value must not be read as a
     # placeholder. Without, the string is sent as it is.
     return (prefix if params is None else prefix.replace("%", "%%")) + sql
+
+
+def _client_side(cursor: Any) -> bool:
+    """Whether a Django cursor sends its queries through the simple protocol (see _combined)."""
+    raw = getattr(cursor, "cursor", None)
+    return isinstance(raw, psycopg.ClientCursor) and not isinstance(raw, psycopg.ServerCursor)
+
+
+_VARIABLES_PREFIX = re.compile(
+    r"^SELECT (?:set_config\('[a-z_.]+', '(?:[^']|'')*', true\)(?:, )?)+; ", re.DOTALL
+)
+
+
+def without_variables(sql: str) -> str:
+    """A statement as the caller wrote it: the tenant variables that ride in front of a unit's
+    first statement taken off (for logs, EXPLAIN, query counts)."""
+    return _VARIABLES_PREFIX.sub("", sql, count=1)
 
 
 class _SetBeforeFirstStatement:
@@ -177,19 +191,11 @@ class _SetBeforeFirstStatement:
         return execute(sql, params, many, context)
 
 
-@contextmanager
-def tenant_context(
-    who: Actor | uuid.UUID | str,
-    *,
-    correlation_id: str | None = None,
-    using: Iterable[str] | None = None,
-) -> Iterator[TenantContext]:
-    """Run the block for ``who`` on every runtime alias in ``using`` (default: all).
-
-    ``who`` is an :class:`Actor` (its tenant, user and label are set) or a bare tenant id: no
-    actor of its own, for lookups before anyone is known; nested in a context of the same
-    tenant, such a unit keeps the enclosing actor.
-    """
+def _context_for(
+    who: Actor | uuid.UUID | str, correlation_id: str | None, aliases: list[str]
+) -> tuple[TenantContext, dict[str, str], TenantContext | None]:
+    """The context to open for ``who`` (nested in the active one, if any), the variables it
+    sets, and the active context."""
     actor: Actor | None = who if isinstance(who, Actor) else None
     tenant = who.tenant_id if isinstance(who, Actor) else _as_uuid(who)
     active = _current.get()
@@ -197,7 +203,6 @@ def tenant_context(
         raise TenantSwitchRefused(
             NESTED_OTHER_TENANT.format(active=active.tenant_id, requested=tenant)
         )
-    aliases = list(RUNTIME_ALIASES if using is None else using)
     for alias in aliases:
         if alias not in RUNTIME_ALIASES:
             raise ValueError(UNKNOWN_ALIAS.format(known=sorted(RUNTIME_ALIASES), alias=alias))
@@ -222,6 +227,24 @@ def tenant_context(
         GUC_ACTOR: ctx.actor_label,
         GUC_CORRELATION: ctx.correlation_id,
     }
+    return ctx, values, active
+
+
+@contextmanager
+def tenant_context(
+    who: Actor | uuid.UUID | str,
+    *,
+    correlation_id: str | None = None,
+    using: Iterable[str] | None = None,
+) -> Iterator[TenantContext]:
+    """Run the block for ``who`` on every runtime alias in ``using`` (default: all).
+
+    ``who`` is an :class:`Actor` (its tenant, user and label are set) or a bare tenant id: no
+    actor of its own, for lookups before anyone is known; nested in a context of the same
+    tenant, such a unit keeps the enclosing actor.
+    """
+    aliases = list(RUNTIME_ALIASES if using is None else using)
+    ctx, values, active = _context_for(who, correlation_id, aliases)
     token = _current.set(ctx)
     try:
         with ExitStack() as stack:
@@ -238,6 +261,111 @@ def tenant_context(
             yield ctx
     finally:
         _current.reset(token)
+
+
+ONE_STATEMENT = (
+    "A tenant_statement block sends exactly one statement through a client-side cursor; "
+    "use tenant_context for more."
+)
+
+
+@contextmanager
+def tenant_statement(
+    who: Actor | uuid.UUID | str, *, using: str, correlation_id: str | None = None
+) -> Iterator[TenantContext]:
+    """A unit of work of exactly one statement on ``using``, in as few round trips as it can.
+
+    Outside a transaction, the tenant variables and the statement go in one simple-protocol
+    query, which PostgreSQL runs as one implicit transaction: one round trip, no BEGIN and no
+    COMMIT, the variables transaction-local as always (so safe behind PgBouncer in transaction
+    mode). Inside one (a request's, an enclosing service's, a test's), it is a nested unit of work
+    as with :func:`tenant_context`, and when the enclosing context already carries its values,
+    its savepoint travels with the statement (``SAVEPOINT; <statement>; RELEASE``: a refusal
+    rolls back to it, and the enclosing transaction goes on). A second statement in the block is
+    refused: it would run without the variables.
+    """
+    conn = connections[using]
+    ctx, values, active = _context_for(who, correlation_id, [using])
+    carried = active is not None and using in active.aliases and _same_values(active, ctx)
+    # In a transaction whose variables are not ours, or (outside one) on a connection someone
+    # switched out of autocommit: an ordinary unit of work.
+    if not carried if conn.in_atomic_block else not conn.get_autocommit():
+        with tenant_context(who, correlation_id=correlation_id, using=[using]) as nested:
+            yield nested
+        return
+    token = _current.set(ctx)
+    wrapper = _OneStatement(values, savepoint=conn.in_atomic_block)
+    # Outermost, so that an enclosing context's variables (set with its first statement) come
+    # before the savepoint: rolling back to it must not take them away.
+    conn.execute_wrappers.insert(0, wrapper)
+    try:
+        yield ctx
+    finally:
+        conn.execute_wrappers.remove(wrapper)
+        _current.reset(token)
+
+
+class _OneStatement:
+    """The execute wrapper of :func:`tenant_statement`: the variables (outside a transaction) or
+    a savepoint (inside one) in the statement's own round trip."""
+
+    def __init__(self, values: dict[str, str], *, savepoint: bool) -> None:
+        self.values = values
+        self.savepoint = f"aibos_{uuid.uuid4().hex}" if savepoint else None
+        self.sent = self.inside = False
+
+    def __call__(
+        self,
+        execute: Callable[..., Any],
+        sql: str,
+        params: Any,
+        many: bool,
+        context: dict[str, Any],
+    ) -> Any:
+        if self.inside:
+            # Sent by an inner wrapper on the way (an enclosing context setting its variables
+            # with their own statement): not the block's statement.
+            return execute(sql, params, many, context)
+        cursor = context["cursor"]
+        combined = None if self.sent or many else _combined(cursor, self.values, sql, params)
+        if combined is None:
+            raise RuntimeError(ONE_STATEMENT)
+        self.sent = self.inside = True
+        try:
+            return self._send(execute, cursor, combined, sql, params, many, context)
+        finally:
+            self.inside = False
+
+    def _send(
+        self,
+        execute: Callable[..., Any],
+        cursor: Any,
+        combined: str,
+        sql: str,
+        params: Any,
+        many: bool,
+        context: dict[str, Any],
+    ) -> Any:
+        if self.savepoint is None:
+            result = execute(combined, params, many, context)
+            cursor.nextset()  # past set_config's row, to the statement's result
+            return result
+        around = f"SAVEPOINT {self.savepoint}; {sql}; RELEASE SAVEPOINT {self.savepoint}"
+        try:
+            result = execute(around, params, many, context)
+        except DatabaseError:
+            # Back to before the statement; the enclosing transaction goes on. Only if the server
+            # ran it and failed (an error raised before anything was sent left no savepoint),
+            # on a cursor of its own (the caller's still tells what it sent).
+            raw = cursor.cursor.connection
+            if raw.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
+                with contextlib.suppress(psycopg.Error):
+                    psycopg.ClientCursor(raw).execute(
+                        f"ROLLBACK TO SAVEPOINT {self.savepoint}; RELEASE SAVEPOINT {self.savepoint}"
+                    )
+            raise
+        cursor.nextset()  # past the SAVEPOINT, to the statement's result
+        return result
 
 
 def _same_values(a: TenantContext, b: TenantContext) -> bool:

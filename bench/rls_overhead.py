@@ -1,7 +1,7 @@
 """RLS overhead: a tenant-scoped list through the governed path vs the same query unguarded.
 
 Data: 1,000,000 rows in finance.companies (the real governed table, its real policy and
-indexes), 1,000 tenants x 1,000 rows, in a separate database `<name>_bench` so the
+indexes), 1,000 tenants x 1,000 rows, in a separate database `<name>_rls_bench` so the
 application's data is untouched.
 
 Query (what a list endpoint sends): the first 100 companies of one tenant by code.
@@ -12,7 +12,11 @@ Two shapes, each timed for both paths in the same run, tenants drawn at random:
 1. query:   statements inside one open transaction — the same number of round trips on both
             sides, so the difference is the cost of the policy itself;
 2. request: one transaction per list, as a request does. The governed side also pays for
-            setting the tenant (one extra statement), which the unguarded side does not have.
+            setting the tenant (it rides with the list's statement), which the unguarded side
+            does not have;
+3. one statement: the list as its own implicit transaction (no BEGIN/COMMIT): the owner in
+            autocommit, the governed side through ``tenant_statement`` (variables and list in
+            one query).
 
 Run: make bench   (or DJANGO_SETTINGS_MODULE=aibos.settings python bench/rls_overhead.py)
 """
@@ -50,8 +54,8 @@ LIST_SQL_RLS_ONLY = (
 )
 
 
-def _use_bench_database() -> str:
-    name = f"{settings.DATABASES['default']['NAME']}_bench"
+def _use_bench_database(suffix: str = "_bench") -> str:
+    name = f"{settings.DATABASES['default']['NAME']}{suffix}"
     for alias in settings.DATABASES:
         settings.DATABASES[alias]["NAME"] = name
     return name
@@ -115,9 +119,11 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connections, transaction
 
-    from aibos.tenancy import tenant_context
+    from aibos.tenancy import tenant_context, tenant_statement
 
-    name = _use_bench_database()
+    # Its own database: the million companies would be in the other benches' way (and they in
+    # its: the posting bench's companies have accounts and entries).
+    name = _use_bench_database("_rls_bench")
     _ensure_database(name)
     call_command("migrate", verbosity=0)
     tenants = _tenant_ids()
@@ -158,6 +164,18 @@ def main() -> None:
                 cur.execute(LIST_SQL, [tenant])
                 assert len(cur.fetchall()) == 100
 
+    def governed_statement(picks: list[uuid.UUID]) -> None:
+        for tenant in picks:
+            with tenant_statement(tenant, using="finance"), governed.cursor() as cur:
+                cur.execute(LIST_SQL, [tenant])
+                assert len(cur.fetchall()) == 100
+
+    def unguarded_statement(picks: list[uuid.UUID]) -> None:
+        for tenant in picks:
+            with owner.cursor() as cur:  # autocommit: its own implicit transaction
+                cur.execute(LIST_SQL, [tenant])
+                assert len(cur.fetchall()) == 100
+
     # Sanity: the governed path really is confined, and the plan uses the tenant-leading index.
     with governed.cursor() as cur:
         cur.execute("SELECT count(*) FROM finance.companies")
@@ -175,6 +193,8 @@ def main() -> None:
         "go": governed_query_rls_only,
         "ur": unguarded_request,
         "gr": governed_request,
+        "us": unguarded_statement,
+        "gs": governed_statement,
     }
     results: dict[str, list[float]] = {k: [] for k in runs}
     for round_no in range(ROUNDS):
@@ -192,6 +212,7 @@ def main() -> None:
         ("query: RLS + explicit tenant_id (as the ORM sends it)", "uq", "gq"),
         ("query: RLS predicate only", "uq", "go"),
         ("request: + setting the tenant (rides with the list)", "ur", "gr"),
+        ("one statement, its own transaction (tenant_statement)", "us", "gs"),
     ]
     print(f"{'shape':<56}{'unguarded':>12}{'governed':>12}{'ratio':>8}")
     for label, u, g in rows:

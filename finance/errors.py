@@ -1,6 +1,6 @@
 """Finance error messages, and the translation of the database's refusals into 4xx errors.
 
-The invariants live in PostgreSQL (``finance/triggers.py``, constraints on the models); when one
+The invariants live in PostgreSQL (``finance/triggers/``, constraints on the models); when one
 refuses a write, the rule name arrives as the error's constraint name. ``from_database`` turns
 it into an :class:`~aibos.errors.ApplicationError` with the database's own message (which names
 the row) and a stable ``code`` for clients.

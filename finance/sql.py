@@ -1,7 +1,7 @@
 """SQL functions of the posting path that the code declares: one statement per journal entry.
 
-``finance/migrations/0009_journal_entry_create_one_statement.py`` deployed them, frozen; this is
-the current declaration, which ``tests/aibos/test_sql_functions.py`` compares with the catalog.
+``finance/migrations/0011_ledger_fail_closed.py`` deployed them, frozen (0009 the first version);
+this is the current declaration, which ``tests/aibos/test_sql_functions.py`` compares with the catalog.
 Changing a function here without a migration that deploys the change fails that test.
 
 ``finance.journal_entry_create`` is SECURITY INVOKER: it runs as the caller
@@ -76,6 +76,7 @@ DECLARE
     v_fx_rates numeric[] := '{}';
     v_total_debit numeric := 0;
     v_total_credit numeric := 0;
+    v_total numeric;
     v_result jsonb;
 BEGIN
     IF p_idempotency_key IS NOT NULL THEN
@@ -193,11 +194,13 @@ BEGIN
         END IF;
     END LOOP;
     IF v_total_debit > v_max OR v_total_credit > v_max THEN
+        -- The debits first, as the service always named them.
+        v_total := CASE WHEN v_total_debit > v_max THEN v_total_debit ELSE v_total_credit END;
         """
     + _refuse(
         REQUEST_AMOUNT_LIMIT,
-        "format('lines: %s %s is beyond the limit.', GREATEST(v_total_debit, v_total_credit), v_base)",
-        "'field', 'lines', 'amount', GREATEST(v_total_debit, v_total_credit)::text, "
+        "format('lines: %s %s is beyond the limit.', v_total, v_base)",
+        "'field', 'lines', 'amount', v_total::text, "
         "'currency', v_base, 'what', CASE WHEN v_total_debit > v_max "
         "THEN 'for an entry''s debits' ELSE 'for an entry''s credits' END",
     )
@@ -227,8 +230,12 @@ BEGIN
                                         fx_rate, memo, n)
             RETURNING *
         )
-        SELECT to_jsonb(e) || jsonb_build_object('lines', COALESCE(
-                   (SELECT jsonb_agg(to_jsonb(l) ORDER BY l.line_no) FROM l), '[]'::jsonb))
+        -- RETURNING shows the entry as inserted: a draft's count is its lines' (the line
+        -- trigger counts them in at the end of the statement).
+        SELECT to_jsonb(e) || jsonb_build_object(
+                   'line_count', cardinality(p_accounts),
+                   'lines', COALESCE((SELECT jsonb_agg(to_jsonb(l) ORDER BY l.line_no) FROM l),
+                                     '[]'::jsonb))
           INTO v_result FROM e;
     EXCEPTION WHEN unique_violation THEN
         -- Only a concurrent twin with the same idempotency key: it committed first, return its
@@ -237,9 +244,11 @@ BEGIN
         IF v_constraint IS DISTINCT FROM 'finance_journalentry_idempotency_unique' THEN
             RAISE;
         END IF;
-        RETURN jsonb_build_object(
-            'created', false,
-            'entry', "finance".journal_entry_as_json(p_tenant_id, NULL, p_idempotency_key));
+        v_result := "finance".journal_entry_as_json(p_tenant_id, NULL, p_idempotency_key);
+        IF v_result IS NULL THEN
+            RAISE;  -- a snapshot older than the twin's commit (REPEATABLE READ): retry
+        END IF;
+        RETURN jsonb_build_object('created', false, 'entry', v_result);
     END;
     RETURN jsonb_build_object('created', true, 'entry', v_result);
 END;

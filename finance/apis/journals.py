@@ -17,6 +17,7 @@ from aibos import idempotency
 from aibos.api import actor_of
 from aibos.fields import StrictBooleanField, StrictUUIDField
 from aibos.pagination import KeysetPagination
+from aibos.serializers import FastOutput
 from finance import selectors, services
 from finance.apis._fields import BOOKS_WINDOW, DecimalStringField, StrictDateField, choice, text
 from finance.apis._plumbing import CompanyFilter, filters, page, validated
@@ -36,7 +37,7 @@ class LineIn(serializers.Serializer):
 
 
 @extend_schema_serializer(component_name="JournalLine")
-class LineOut(serializers.Serializer):
+class LineOut(FastOutput):
     id = serializers.UUIDField()
     account_id = serializers.UUIDField()
     debit = serializers.DecimalField(max_digits=19, decimal_places=4)
@@ -49,7 +50,7 @@ class LineOut(serializers.Serializer):
 
 
 @extend_schema_serializer(component_name="Journal")
-class JournalOut(serializers.Serializer):
+class JournalOut(FastOutput):
     id = serializers.UUIDField()
     company_id = serializers.UUIDField()
     entry_date = serializers.DateField()

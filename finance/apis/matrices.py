@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from aibos.api import actor_of
 from aibos.fields import StrictIntegerField, StrictUUIDField
 from aibos.pagination import KeysetPagination
+from aibos.serializers import FastOutput
 from finance import selectors, services
 from finance.apis._fields import BoundField, CurrencyField, choice, text
 from finance.apis._plumbing import may_administer, page, validated
@@ -21,7 +22,7 @@ from finance.models import PaymentType
 
 
 @extend_schema_serializer(component_name="ApprovalBand")
-class BandSerializer(serializers.Serializer):
+class BandSerializer(FastOutput):
     min_amount = BoundField()
     max_amount = BoundField(allow_null=True, required=False, default=None)
     required_approvals = StrictIntegerField(min_value=1, max_value=20)
@@ -30,7 +31,7 @@ class BandSerializer(serializers.Serializer):
 
 
 @extend_schema_serializer(component_name="ApprovalMatrix")
-class MatrixOut(serializers.Serializer):
+class MatrixOut(FastOutput):
     id = serializers.UUIDField()
     company_id = serializers.UUIDField()
     payment_type = serializers.CharField()

@@ -17,6 +17,7 @@ from aibos import idempotency
 from aibos.api import actor_of
 from aibos.fields import StrictUUIDField
 from aibos.pagination import KeysetPagination
+from aibos.serializers import FastOutput
 from finance import selectors, services
 from finance.apis._fields import (
     BOOKS_WINDOW,
@@ -35,7 +36,7 @@ class PaymentFilter(CompanyFilter):
 
 
 @extend_schema_serializer(component_name="PaymentApproval")
-class ApprovalOut(serializers.Serializer):
+class ApprovalOut(FastOutput):
     approver = serializers.CharField()
     decision = serializers.CharField()
     reason = serializers.CharField()
@@ -45,7 +46,7 @@ class ApprovalOut(serializers.Serializer):
 
 
 @extend_schema_serializer(component_name="PaymentPolicy")
-class PolicyOut(serializers.Serializer):
+class PolicyOut(FastOutput):
     matrix_id = serializers.UUIDField(source="policy_matrix_id", allow_null=True)
     band_id = serializers.UUIDField(source="policy_band_id", allow_null=True)
     currency = serializers.CharField(source="policy_currency")
@@ -61,7 +62,7 @@ class PolicyOut(serializers.Serializer):
 
 
 @extend_schema_serializer(component_name="Payment")
-class PaymentOut(serializers.Serializer):
+class PaymentOut(FastOutput):
     id = serializers.UUIDField()
     company_id = serializers.UUIDField()
     payment_type = serializers.CharField()

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from aibos.api import actor_of
 from aibos.fields import StrictUUIDField
 from aibos.pagination import KeysetPagination
+from aibos.serializers import FastOutput
 from finance import selectors, services
 from finance.apis._fields import (
     BOOKS_WINDOW,
@@ -28,7 +29,7 @@ from finance.models import Account
 
 
 @extend_schema_serializer(component_name="Company")
-class CompanyOut(serializers.Serializer):
+class CompanyOut(FastOutput):
     id = serializers.UUIDField()
     code = serializers.CharField()
     name = serializers.CharField()
@@ -60,7 +61,7 @@ class CompanyListApi(APIView):
 
 
 @extend_schema_serializer(component_name="Account")
-class AccountOut(serializers.Serializer):
+class AccountOut(FastOutput):
     id = serializers.UUIDField()
     company_id = serializers.UUIDField()
     code = serializers.CharField()
@@ -100,7 +101,7 @@ class AccountListApi(APIView):
 
 class AccountBalanceApi(APIView):
     @extend_schema_serializer(component_name="AccountBalance")
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(FastOutput):
         account_id = serializers.UUIDField(source="account.pk")
         currency = serializers.CharField(source="account.currency")
         debit_total = serializers.DecimalField(max_digits=38, decimal_places=4)
@@ -124,7 +125,7 @@ class AccountBalanceApi(APIView):
 
 
 @extend_schema_serializer(component_name="BankAccount")
-class BankAccountOut(serializers.Serializer):
+class BankAccountOut(FastOutput):
     id = serializers.UUIDField()
     company_id = serializers.UUIDField()
     name = serializers.CharField()
@@ -160,7 +161,7 @@ class BankAccountListApi(APIView):
 
 
 @extend_schema_serializer(component_name="FxRate")
-class FxRateOut(serializers.Serializer):
+class FxRateOut(FastOutput):
     id = serializers.UUIDField()
     base = serializers.CharField()
     quote = serializers.CharField()

@@ -20,6 +20,10 @@ class JournalEntryStatus(models.TextChoices):
     POSTED = "POSTED"
 
 
+# The columns of a journal entry the finance role may UPDATE (column privileges).
+ENTRY_UPDATABLE = ("status", "entry_date", "reference", "memo")
+
+
 class JournalEntry(TenantScopedModel):
     """DRAFT (editable, may be unbalanced) -> POSTED (balanced, numbered, final).
 
@@ -27,7 +31,7 @@ class JournalEntry(TenantScopedModel):
     (``finance.journal_entry_create``) or by an UPDATE of a draft's ``status``; either way the
     database checks balance, lock date, accounts, FX and reversal exactness, assigns
     ``posting_seq``, ``posted_at`` and ``posted_by``, and updates the account balances
-    (``finance/triggers.py``). ``line_count`` is the number of lines, kept by the database.
+    (``finance/triggers/``). ``line_count`` is the number of lines, kept by the database.
     """
 
     Status = JournalEntryStatus
@@ -98,10 +102,17 @@ class JournalEntry(TenantScopedModel):
                 to="finance.JournalEntry",
             ),
             # Inserts are audited by finance_journalentry_check_insert: a posted entry's event
-            # carries its lines.
+            # carries its lines. UPDATE only of what a draft's author may change and of its
+            # status (posting): the posting fields are the guard's, `line_count` the line
+            # triggers' (they run as the owner), the request and its author are history.
             TableGovernance(
                 name="finance_journalentry",
-                grants=finance_grants("SELECT", "INSERT", "UPDATE", "DELETE"),
+                grants=finance_grants(
+                    "SELECT",
+                    "INSERT",
+                    "DELETE",
+                    f"UPDATE ({', '.join(ENTRY_UPDATABLE)})",
+                ),
                 audit_operations=("UPDATE", "DELETE"),
             ),
         ]
@@ -244,6 +255,7 @@ class JournalLine(TenantScopedModel):
                 when=pgtrigger.After,
                 operation=pgtrigger.Delete,
                 referencing=pgtrigger.Referencing(old="old_lines"),
+                declare=[("v_updated", "bigint")],
                 func=triggers.lines_removed,
                 security_definer=True,
             ),

@@ -38,7 +38,7 @@ def role_list(**kwargs: Any) -> ArrayField:
 # Each status enum sits at module level so its model's Meta can build the CHECK from it; the
 # model exposes it as ``Model.Status`` and declares its graph next to it as
 # ``Model.transitions``. The services check that graph and the model's guard trigger is
-# rendered from it (finance/triggers.py): it is declared nowhere else.
+# rendered from it (finance/triggers/): it is declared nowhere else.
 
 
 class ApprovalMatrixStatus(models.TextChoices):

@@ -3,7 +3,7 @@ alias, ``actor`` first (an :class:`aibos.actors.Actor`: the tenant is the actor'
 what it wrote, as the database left it.
 
 The services are the friendly path: they check what they can up front to give precise errors.
-The guarantees themselves are enforced by PostgreSQL (``finance/triggers.py``), so a bug here
+The guarantees themselves are enforced by PostgreSQL (``finance/triggers/``), so a bug here
 or a raw SQL session cannot break them; a refusal from the database comes back as the same
 kind of 4xx error (``finance.errors.from_database``).
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.db import DataError, IntegrityError, InternalError, OperationalError
 
 from aibos.actors import Actor
-from aibos.tenancy import tenant_context
+from aibos.tenancy import tenant_context, tenant_statement
 from finance import currencies, errors
 
 ALIAS = "finance"
@@ -18,12 +18,17 @@ DEBIT, CREDIT = "debit", "credit"
 
 
 @contextmanager
-def unit(actor: Actor) -> Iterator[None]:
+def unit(actor: Actor, *, one_statement: bool = False) -> Iterator[None]:
     """One transaction on the finance alias as ``actor``, in its tenant; a refusal by the
     database becomes a 4xx ApplicationError once the transaction (or savepoint) is rolled
-    back."""
+    back. ``one_statement``: the unit is a single statement (``tenant_statement``: one round
+    trip outside a transaction)."""
     try:
-        with tenant_context(actor, using=[ALIAS]):
+        with (
+            tenant_statement(actor, using=ALIAS)
+            if one_statement
+            else tenant_context(actor, using=[ALIAS])
+        ):
             yield
     except (IntegrityError, InternalError, DataError) as exc:
         raise errors.from_database(exc) from exc

@@ -3,7 +3,7 @@
 A new entry is one statement: ``finance.journal_entry_create`` (finance migration 0009) checks
 the request next to the data, converts the lines, inserts the entry (POSTED when asked) and its
 lines, and returns them; nothing is read back. The guarantees are the database's
-(``finance/triggers.py``): the checks before them only make the errors precise.
+(``finance/triggers/``): the checks before them only make the errors precise.
 """
 
 from __future__ import annotations
@@ -160,10 +160,11 @@ def _post(entry: JournalEntry) -> JournalEntry:
     """DRAFT -> POSTED. The database checks and numbers the entry; read back what it set."""
     with connections[ALIAS].cursor() as cur:
         cur.execute(
+            # By key only: the caller holds the draft (locked, or inserted by its own unit).
             'UPDATE "finance"."journal_entries" SET status = %s '
-            "WHERE tenant_id = %s AND id = %s AND status = %s "
+            "WHERE tenant_id = %s AND id = %s "
             "RETURNING posting_seq, posted_at, posted_by",
-            [JournalEntry.Status.POSTED, entry.tenant_id, entry.pk, JournalEntry.Status.DRAFT],
+            [JournalEntry.Status.POSTED, entry.tenant_id, entry.pk],
         )
         row = cur.fetchone()
     if row is not None:
@@ -230,7 +231,7 @@ def journal_create_draft(
         [x.memo for x in lines],
         post,
     ]
-    with unit(actor), connections[ALIAS].cursor() as cur:
+    with unit(actor, one_statement=True), connections[ALIAS].cursor() as cur:
         try:
             cur.execute(_CREATE_ENTRY, params)
         except (IntegrityError, InternalError, DataError) as exc:
@@ -335,12 +336,11 @@ def journal_post(*, actor: Actor, entry_id: uuid.UUID) -> JournalEntry:
     """Idempotent: posting a posted entry returns it unchanged. With its lines."""
     with unit(actor):
         with_lines = JournalEntry.objects.prefetch_related("lines")  # needs the tenant context
-        entry = scoped_get(with_lines, tenant_id=actor.tenant_id, pk=entry_id)
+        # Locked first: a line added concurrently (it updates the draft's count) waits for this
+        # posting and is then refused, so the lines read here are the lines posted.
+        entry = scoped_get(with_lines, tenant_id=actor.tenant_id, pk=entry_id, lock=True)
         if entry.status == JournalEntry.Status.DRAFT:
             _post(entry)
-            if entry.status != JournalEntry.Status.POSTED:  # posted concurrently by someone else
-                # Only then read it again: the other unit of work numbered it.
-                entry = scoped_get(with_lines, tenant_id=actor.tenant_id, pk=entry_id)
     return entry
 
 

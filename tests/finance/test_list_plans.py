@@ -27,7 +27,7 @@ from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
 from aibos.pagination import KeysetPaginator
-from aibos.tenancy import tenant_context
+from aibos.tenancy import tenant_context, without_variables
 from bench.list_scale import analyze, bulk, load_balances, load_books, load_entries, load_payments
 from finance import selectors
 from finance.models import Company, JournalEntry, Payment
@@ -82,11 +82,10 @@ def big(django_db_setup: None, django_db_blocker: Any) -> Iterator[Tenant]:
 
 # tenant_context sends the unit's variables in the same query as its first statement; the plan
 # to inspect is the statement's, after that prefix.
-TENANT_PREFIX = re.compile(r"^SELECT (?:set_config\('[a-z_.]+', '(?:[^']|'')*', true\)(?:, )?)+; ")
 
 
 def explain(tenant_id: uuid.UUID, sql: str, alias: str = "finance") -> Plan:
-    statement = TENANT_PREFIX.sub("", sql)
+    statement = without_variables(sql)
     assert ";" not in statement.rstrip(";"), statement
     with tenant_context(tenant_id, using=[alias]), connections[alias].cursor() as cur:
         cur.execute("EXPLAIN (FORMAT JSON) " + statement)
@@ -311,7 +310,7 @@ def test_admin_changelist_reads_one_page_and_counts_nothing(
     assert response.status_code == 200
     own = re.compile(rf'FROM "{alias}"\."{table}"')
     queries = [
-        TENANT_PREFIX.sub("", q["sql"]) for q in captured.captured_queries if own.search(q["sql"])
+        without_variables(q["sql"]) for q in captured.captured_queries if own.search(q["sql"])
     ]
     # Rows are counted only up to a bound (EstimatedCountPaginator), never the whole list.
     counts = [q for q in queries if q.startswith("SELECT COUNT")]

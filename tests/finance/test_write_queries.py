@@ -24,6 +24,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from aibos.db.roles import RUNTIME_ALIASES
+from aibos.tenancy import without_variables
 from finance import services
 from tests.api_client import Api, token_for
 from tests.finance.books import DAY, actor, make_payment, post_simple
@@ -40,15 +41,16 @@ _PLUMBING = (
     "ROLLBACK",
     "SELECT current_setting(",
 )
-# The tenant variables in front of a unit's first statement: `SELECT set_config(...); <sql>`.
-_VARIABLES = re.compile(r"^SELECT set_config\(.*?, true\); (?P<statement>.+)$", re.DOTALL)
+# A one-statement unit inside a transaction: `SAVEPOINT s; <sql>; RELEASE SAVEPOINT s`.
+_AROUND = re.compile(r"^SAVEPOINT (\w+); (?P<statement>.+); RELEASE SAVEPOINT \1$", re.DOTALL)
 
 
 def _statements(sqls: list[str]) -> list[str]:
     out = []
     for sql in sqls:
-        combined = _VARIABLES.match(sql)
-        statement = combined["statement"] if combined else sql
+        statement = without_variables(sql)  # the variables riding with a unit's first statement
+        around = _AROUND.match(statement)
+        statement = around["statement"] if around else statement
         if not statement.startswith((*_PLUMBING, "SELECT set_config(")):
             out.append(statement)
     return out

@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.db import connections
 
 from aibos.actors import Actor
-from aibos.tenancy import current_context, tenant_context
-from kernel.models import Tenant, User
+from aibos.tenancy import current_context, tenant_context, tenant_statement
+from kernel.models import Role, Tenant, User
 from tests.security.helpers import scalar
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -185,3 +185,72 @@ def test_the_variables_ride_with_the_first_statement(committed: None, tenant_a: 
     with connections["finance"].cursor() as cur:
         cur.execute("SELECT current_setting('app.tenant_id', true)")
         assert cur.fetchone() in (("",), (None,))
+
+
+# --- tenant_statement: a unit of work of one statement ----------------------------------------
+
+
+ROLE_INSERT = (
+    "INSERT INTO kernel.roles (id, tenant_id, name, description) "
+    "VALUES (gen_random_uuid(), %s, %s, '') RETURNING current_setting('app.actor')"
+)
+
+
+@pytest.mark.django_db(databases="__all__", transaction=True)
+def test_a_single_statement_unit_is_one_round_trip_and_leaves_nothing_behind(
+    committed: None, tenant_a: Tenant
+) -> None:
+    """Outside a transaction: the variables and the statement in one query, its own implicit
+    transaction (committed, no BEGIN or COMMIT sent), the variables gone after it."""
+    from django.test.utils import CaptureQueriesContext
+
+    actor = Actor.for_command(tenant_a.id, "one")
+    with CaptureQueriesContext(connections["kernel"]) as queries:
+        with tenant_statement(actor, using="kernel"), connections["kernel"].cursor() as cur:
+            cur.execute(ROLE_INSERT, [tenant_a.id, "single"])
+            assert cur.fetchone() == ("command:one",)
+    assert len(queries.captured_queries) == 1, queries.captured_queries
+    assert queries.captured_queries[0]["sql"].startswith("SELECT set_config('app.tenant_id'")
+    assert _tenant_var() in ("", None)  # same connection, after the statement
+    with tenant_context(tenant_a.id, using=["kernel"]):
+        assert Role.objects.filter(name="single").count() == 1  # committed
+
+
+@pytest.mark.django_db(databases="__all__", transaction=True)
+def test_a_second_statement_in_a_single_statement_unit_is_refused(
+    committed: None, tenant_a: Tenant
+) -> None:
+    with pytest.raises(RuntimeError, match="exactly one statement"):
+        with tenant_statement(tenant_a.id, using="kernel"):
+            with connections["kernel"].cursor() as cur:
+                cur.execute("SELECT 1")
+                cur.execute("SELECT 2")
+
+
+def test_a_refused_single_statement_rolls_back_to_its_own_savepoint(tenant_a: Tenant) -> None:
+    """Inside a request's unit of work: the savepoint travels with the statement, a refusal
+    rolls back to it, and the enclosing transaction — its variables set by that very statement,
+    its earlier writes — goes on."""
+    from django.db import IntegrityError
+    from django.test.utils import CaptureQueriesContext
+
+    actor = Actor.for_command(tenant_a.id, "request")
+    with tenant_context(actor, using=["kernel"]):
+        with CaptureQueriesContext(connections["kernel"]) as queries:
+            with pytest.raises(IntegrityError):
+                with tenant_statement(actor, using="kernel"), connections["kernel"].cursor() as cur:
+                    cur.execute(ROLE_INSERT, [tenant_a.id, None])  # name NOT NULL
+        sent = [q["sql"] for q in queries.captured_queries]
+        (at,) = [i for i, sql in enumerate(sent) if "INSERT" in sql]
+        savepoint = sent[at].split("SAVEPOINT ")[1].split(";")[0]
+        assert savepoint.startswith("aibos_")
+        assert sent[at].rstrip().endswith(f"RELEASE SAVEPOINT {savepoint}")
+        # The enclosing context's variables went first (with the statement or before it), so
+        # rolling back to the savepoint kept them.
+        first_set = min(i for i, sql in enumerate(sent) if "set_config('app.tenant_id'" in sql)
+        assert first_set < at or sent[at].index("set_config") < sent[at].index("SAVEPOINT")
+        assert _tenant_var() == str(tenant_a.id)
+        Role.objects.create(tenant_id=tenant_a.id, name="after")
+        with tenant_statement(actor, using="kernel"), connections["kernel"].cursor() as cur:
+            cur.execute(ROLE_INSERT, [tenant_a.id, "inside"])
+        assert sorted(Role.objects.values_list("name", flat=True)) == ["after", "inside"]

@@ -162,3 +162,29 @@ def test_a_rows_id_cannot_change(tenant_a: Tenant) -> None:
                 cur.execute(
                     "UPDATE kernel.roles SET id = gen_random_uuid() WHERE id = %s", [role.pk]
                 )
+
+
+def test_no_platform_role_can_write_the_log_through_its_writer(tenant_a: Tenant) -> None:
+    """kernel.audit_record inserts events for the audit triggers (it runs as the owner); a
+    platform role that could call it would forge the log."""
+    from aibos.db.roles import PLATFORM_ROLES
+
+    call = (
+        "SELECT kernel.audit_record(%s, 'finance', 'journal_entries', 'x', 'INSERT', NULL, "
+        "'{}'::jsonb, NULL)"
+    )
+    for role in PLATFORM_ROLES:
+        with pytest.raises(ProgrammingError) as exc, transaction.atomic(using="default"):
+            with connections["default"].cursor() as cur:
+                cur.execute(f"SET LOCAL ROLE {role}")
+                cur.execute(call, [tenant_a.id])
+        assert getattr(exc.value.__cause__, "sqlstate", None) == "42501", role
+    assert (
+        fetchall(
+            "default",
+            "SELECT grantee FROM information_schema.routine_privileges "
+            "WHERE routine_schema = 'kernel' AND routine_name = 'audit_record' "
+            "AND grantee <> 'aibos_migration'",
+        )
+        == []
+    )

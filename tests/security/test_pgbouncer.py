@@ -27,7 +27,7 @@ import psycopg
 import pytest
 from django.db import connections
 
-from aibos.tenancy import tenant_context
+from aibos.tenancy import tenant_context, tenant_statement
 from kernel.models import Tenant, User
 from tests.factories import UserFactory
 
@@ -147,8 +147,12 @@ def test_tenant_context_never_leaks_through_transaction_pooling(
                     with conn.cursor() as cur:
                         cur.execute("SELECT DISTINCT tenant_id FROM kernel.users")
                         raw = {r[0] for r in cur.fetchall()}
-                if seen != two_tenants[tenant] or raw != {tenant}:
-                    violations.append(f"tenant {tenant} saw {seen} / {raw}")
+                # A one-statement unit: variables and statement in one implicit transaction.
+                with tenant_statement(tenant, using="kernel"), conn.cursor() as cur:
+                    cur.execute("SELECT array_agg(DISTINCT tenant_id) FROM kernel.users")
+                    single = set(cur.fetchone()[0] or [])
+                if seen != two_tenants[tenant] or raw != {tenant} or single != {tenant}:
+                    violations.append(f"tenant {tenant} saw {seen} / {raw} / {single}")
                 # Between units of work, on whatever server connection PgBouncer hands out now.
                 with conn.cursor() as cur:
                     cur.execute(
