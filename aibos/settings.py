@@ -9,7 +9,7 @@ from typing import Any
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from aibos.db.roles import RUNTIME_ALIASES
+from aibos.db.roles import RUNTIME_ALIASES, SERVICE_ALIASES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "kernel",
     "config",
     "finance",
+    # The proof: audit chain, governance views, evidence packs, Trust Test, compliance report.
+    "assurance",
     # The project layer last: it wires the apps above together (seed_demo, governance_report).
     "aibos",
 ]
@@ -138,6 +140,16 @@ for _alias, _role in RUNTIME_ALIASES.items():
         "PASSWORD": env.str(f"AIBOS_{_alias.upper()}_ROLE_PASSWORD", default=""),
         # Same test NAME as `default`: the test runner creates one database and migrates it as
         # the owner; the runtime aliases then connect to it as their own roles.
+        "TEST": {"NAME": _owner["TEST"]["NAME"]},
+    }
+
+for _alias, _role in SERVICE_ALIASES.items():
+    DATABASES[_alias] = {
+        **{k: _owner[k] for k in ("ENGINE", "NAME", "HOST", "PORT")},
+        **_runtime_common,
+        "CONN_MAX_AGE": 0,
+        "USER": _role,
+        "PASSWORD": env.str(f"AIBOS_{_alias.upper()}_ROLE_PASSWORD", default=""),
         "TEST": {"NAME": _owner["TEST"]["NAME"]},
     }
 

@@ -17,6 +17,7 @@ APP_ALIASES = {
     "admin": "kernel",
     "sessions": "kernel",
     "pgtrigger": "kernel",
+    "assurance": "kernel",
 }
 
 
