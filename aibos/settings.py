@@ -156,6 +156,20 @@ for _alias, _role in SERVICE_ALIASES.items():
 DATABASE_ROUTERS = ["aibos.db.routers.SchemaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Assurance: audit chain and evidence -----------------------------------------------------
+# Signed checkpoints of the audit chain live OUTSIDE the database (a rewrite of the whole chain
+# inside it is then still detected); keep the directory on storage the database's operators
+# cannot rewrite (WORM bucket, another host). The Ed25519 key signs checkpoints and evidence
+# manifests: an unencrypted OpenSSH private key file (`manage.py signing_keygen` for dev).
+AUDIT_CHECKPOINT_DIR = Path(
+    env.str("AIBOS_CHECKPOINT_DIR", default=str(BASE_DIR / ".aibos" / "checkpoints"))
+)
+SIGNING_KEY_FILE = Path(
+    env.str("AIBOS_SIGNING_KEY_FILE", default=str(BASE_DIR / ".aibos" / "keys" / "signing_ed25519"))
+)
+# The sealer writes a checkpoint of each chain it extended at most this often (and on exit).
+AUDIT_CHECKPOINT_SECONDS = env.float("AIBOS_CHECKPOINT_SECONDS", default=60.0)
+
 # --- Auth and sessions -------------------------------------------------------------------------
 AUTH_USER_MODEL = "kernel.User"
 AUTHENTICATION_BACKENDS = ["kernel.auth.TenantCredentialBackend"]

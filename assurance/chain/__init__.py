@@ -1,0 +1,1 @@
+"""Per-tenant hash chains of the audit log: canonical form, sealer, checkpoints, verifier."""

@@ -1,0 +1,107 @@
+"""Signed checkpoints of the audit chains, kept outside the database.
+
+A checkpoint states "chain <origin> had <size> links and its head was <hash>", as a C2SP
+tlog-checkpoint signed note::
+
+    aibos.audit/<database system identifier>/<tenant id>
+    <size>
+    <head, base64>
+
+    — aibos-audit <base64(key id || Ed25519 signature)>
+
+Files are written once (``<dir>/<system id>/<tenant id>/<size>.checkpoint``, never replaced).
+Whoever rewrites the chain inside the database, even recomputing every hash, cannot make its
+head at an issued size match a checkpoint signed before: ``audit_verify`` and the evidence
+pack's verify.py compare both.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from uuid import UUID
+
+from django.conf import settings
+from django.db import connections
+
+from assurance.signing import SigningKey
+
+ORIGIN_PREFIX = "aibos.audit"
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    origin: str
+    tenant_id: UUID
+    size: int
+    head: bytes
+    note: str  # the signed text, as written
+
+    @property
+    def path_name(self) -> str:
+        return f"{self.size:012d}.checkpoint"
+
+
+def system_identifier(alias: str) -> str:
+    """The database cluster's system identifier: checkpoints of one cluster never vouch for
+    another's chain."""
+    with connections[alias].cursor() as cur:
+        cur.execute("SELECT system_identifier::text FROM pg_control_system()")
+        return str(cur.fetchone()[0])
+
+
+def origin(system_id: str, tenant_id: UUID) -> str:
+    return f"{ORIGIN_PREFIX}/{system_id}/{tenant_id}"
+
+
+def make_checkpoint(
+    key: SigningKey, system_id: str, tenant_id: UUID, size: int, head: bytes
+) -> Checkpoint:
+    name = origin(system_id, tenant_id)
+    body = f"{name}\n{size}\n{base64.b64encode(head).decode()}\n"
+    return Checkpoint(name, tenant_id, size, head, key.sign_note(body))
+
+
+def parse_checkpoint(note: str) -> Checkpoint:
+    body, _, _signature = note.partition("\n\n")
+    name, size, head = body.split("\n")[:3]
+    tenant = UUID(name.rsplit("/", 1)[1])
+    return Checkpoint(name, tenant, int(size), base64.b64decode(head), note)
+
+
+def checkpoint_dir(system_id: str, base: Path | None = None) -> Path:
+    return (base or Path(settings.AUDIT_CHECKPOINT_DIR)) / system_id
+
+
+def write_checkpoint(
+    checkpoint: Checkpoint, system_id: str, base: Path | None = None
+) -> Path | None:
+    """Write once; an existing checkpoint of the same size is left as it is (returns None)."""
+    folder = checkpoint_dir(system_id, base) / str(checkpoint.tenant_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / checkpoint.path_name
+    tmp = folder / f".{checkpoint.path_name}.{os.getpid()}.tmp"
+    tmp.write_text(checkpoint.note)
+    try:
+        os.link(tmp, path)  # atomic and refuses to replace
+    except FileExistsError:
+        return None
+    finally:
+        tmp.unlink()
+    return path
+
+
+def read_checkpoints(system_id: str, base: Path | None = None) -> dict[UUID, list[Checkpoint]]:
+    """Every checkpoint issued for this cluster, by tenant, smallest size first."""
+    found: dict[UUID, list[Checkpoint]] = {}
+    root = checkpoint_dir(system_id, base)
+    if not root.is_dir():
+        return found
+    for path in sorted(root.glob("*/*.checkpoint")):
+        checkpoint = parse_checkpoint(path.read_text())
+        found.setdefault(checkpoint.tenant_id, []).append(checkpoint)
+    for checkpoints in found.values():
+        checkpoints.sort(key=lambda c: c.size)
+    return found

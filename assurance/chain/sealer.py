@@ -1,0 +1,157 @@
+"""Seals committed audit events into per-tenant hash chains, after commit, in its own process.
+
+Business writes never wait for sealing: they insert ``kernel.audit_events`` rows as before. The
+sealer (``python manage.py audit_seal --follow``, connected as ``aibos_sealer_role``) walks the
+log in ``(txid, id)`` order up to the *horizon*: the oldest transaction still running. Every
+transaction below it has committed or rolled back, so no event can still appear below it; the
+events are final and sealing them in that order never skips one that commits late. One sealer
+at a time holds a transaction-scoped advisory lock; the primary key ``(tenant_id, seq)`` and the
+unique ``event_id`` make a fork or a double seal impossible even if two ran.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from django.db import connections, transaction
+
+from assurance.chain.canonical import EVENT_COLUMNS, GENESIS, PLATFORM_CHAIN, canonical_event, link
+
+SEALER_ALIAS = "sealer"
+# pg_advisory_xact_lock key of the one sealer: "AUDITSEAL" folded into a bigint.
+SEAL_LOCK = 0x4155444954_5345
+BATCH = 5000
+
+
+@dataclass
+class SealBatch:
+    events: int = 0
+    # tenant -> (seq, head hash) after this batch
+    heads: dict[UUID, tuple[int, bytes]] = field(default_factory=dict)
+    oldest_event_at: dt.datetime | None = None
+    locked_out: bool = False
+
+
+@dataclass(frozen=True)
+class SealStatus:
+    sealed_events: int
+    unsealed_events: int
+    oldest_unsealed_at: dt.datetime | None
+    last_sealed_at: dt.datetime | None
+
+    @property
+    def lag_seconds(self) -> float:
+        """Age of the oldest event not yet sealed (0 when none waits)."""
+        if self.oldest_unsealed_at is None:
+            return 0.0
+        return max(0.0, (dt.datetime.now(dt.UTC) - self.oldest_unsealed_at).total_seconds())
+
+
+def _cursor_position(cur: Any) -> tuple[int, int]:
+    cur.execute(
+        "SELECT last_txid, last_event_id FROM kernel.audit_seal_batches ORDER BY id DESC LIMIT 1"
+    )
+    row = cur.fetchone()
+    return (row[0], row[1]) if row else (0, 0)
+
+
+def seal_batch(alias: str = SEALER_ALIAS, limit: int = BATCH) -> SealBatch:
+    """Seal up to ``limit`` final events in one transaction."""
+    result = SealBatch()
+    with transaction.atomic(using=alias), connections[alias].cursor() as cur:
+        cur.execute("SELECT pg_try_advisory_xact_lock(%s)", [SEAL_LOCK])
+        if not cur.fetchone()[0]:
+            result.locked_out = True
+            return result
+        last_txid, last_id = _cursor_position(cur)
+        cur.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        (horizon,) = cur.fetchone()
+        cur.execute(
+            f"SELECT {EVENT_COLUMNS} FROM kernel.audit_events "
+            "WHERE (txid, id) > (%s, %s) AND txid < %s ORDER BY txid, id LIMIT %s",
+            [last_txid, last_id, horizon, limit],
+        )
+        rows = cur.fetchall()
+        if not rows:
+            return result
+        chains = sorted({row[1] or PLATFORM_CHAIN for row in rows})
+        cur.execute(
+            "SELECT c.t, s.seq, s.hash FROM unnest(%s::uuid[]) AS c(t) LEFT JOIN LATERAL ("
+            " SELECT seq, hash FROM kernel.audit_seals WHERE tenant_id = c.t"
+            " ORDER BY seq DESC LIMIT 1) s ON true",
+            [chains],
+        )
+        heads = {t: (seq or 0, bytes(h) if h else GENESIS) for t, seq, h in cur.fetchall()}
+        seals: tuple[list[UUID], list[int], list[int], list[bytes]] = ([], [], [], [])
+        for row in rows:
+            chain = row[1] or PLATFORM_CHAIN
+            seq, head = heads[chain]
+            head = link(head, canonical_event(row))
+            heads[chain] = (seq + 1, head)
+            for column, value in zip(seals, (chain, seq + 1, row[0], head), strict=True):
+                column.append(value)  # type: ignore[attr-defined]
+        # One statement, whatever the batch size (COPY is refused on a table with RLS).
+        cur.execute(
+            "INSERT INTO kernel.audit_seals (tenant_id, seq, event_id, hash) "
+            "SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::bigint[], %s::bytea[])",
+            list(seals),
+        )
+        cur.execute(
+            "INSERT INTO kernel.audit_seal_batches (last_txid, last_event_id, horizon_xid, events)"
+            " VALUES (%s, %s, %s, %s)",
+            [rows[-1][14], rows[-1][0], horizon, len(rows)],
+        )
+        result.events = len(rows)
+        result.heads = heads
+        result.oldest_event_at = min(row[2] for row in rows)
+    return result
+
+
+def seal_until_caught_up(alias: str = SEALER_ALIAS, limit: int = BATCH) -> SealBatch:
+    """Seal every final event; the heads of every chain extended."""
+    total = SealBatch()
+    while True:
+        batch = seal_batch(alias, limit)
+        total.events += batch.events
+        total.heads.update(batch.heads)
+        total.locked_out = total.locked_out or batch.locked_out
+        if batch.oldest_event_at and (
+            total.oldest_event_at is None or batch.oldest_event_at < total.oldest_event_at
+        ):
+            total.oldest_event_at = batch.oldest_event_at
+        if batch.events < limit:
+            return total
+
+
+def follow(
+    alias: str = SEALER_ALIAS,
+    *,
+    interval: float = 0.2,
+    on_batch: Callable[[SealBatch], None] | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> None:
+    """Seal continuously: a batch, or a short sleep when nothing is final yet."""
+    while not should_stop():
+        batch = seal_until_caught_up(alias)
+        if on_batch is not None:
+            on_batch(batch)
+        if batch.events == 0:
+            time.sleep(interval)
+
+
+def seal_status(alias: str = SEALER_ALIAS) -> SealStatus:
+    with transaction.atomic(using=alias), connections[alias].cursor() as cur:
+        last_txid, last_id = _cursor_position(cur)
+        cur.execute("SELECT count(*), max(sealed_at) FROM kernel.audit_seals")
+        sealed, last_sealed_at = cur.fetchone()
+        cur.execute(
+            "SELECT count(*), min(occurred_at) FROM kernel.audit_events WHERE (txid, id) > (%s, %s)",
+            [last_txid, last_id],
+        )
+        unsealed, oldest = cur.fetchone()
+    return SealStatus(sealed, unsealed, oldest, last_sealed_at)

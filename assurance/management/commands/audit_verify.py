@@ -1,0 +1,81 @@
+"""Recompute the audit hash chains and report every break, classified; exit 1 on any.
+
+    python manage.py audit_verify [--tenant <slug> ...] [--checkpoints DIR] [--public-key FILE]
+
+Reads in one REPEATABLE READ, READ ONLY transaction as aibos_sealer_role (the only role that
+reads every tenant's events). Checkpoints (AIBOS_CHECKPOINT_DIR by default) are checked
+against the public key of AIBOS_SIGNING_KEY_FILE, or of --public-key (an OpenSSH .pub file):
+a checkpoint that does not verify is itself a break.
+"""
+
+from __future__ import annotations
+
+import base64
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from assurance.chain.checkpoints import read_checkpoints, system_identifier
+from assurance.chain.sealer import SEALER_ALIAS
+from assurance.chain.verifier import KINDS, verify_all
+from assurance.signing import load_signing_key
+from kernel.models import Tenant
+
+
+def public_key_from_openssh(path: Path) -> bytes:
+    parts = path.read_text().split()
+    if len(parts) < 2 or parts[0] != "ssh-ed25519":
+        raise CommandError(f"{path} is not an OpenSSH ssh-ed25519 public key.")
+    blob = base64.b64decode(parts[1])
+    return blob[-32:]
+
+
+class Command(BaseCommand):
+    help = "Verify the audit hash chains; list every break (modified, missing, inserted)."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "--tenant", action="append", default=[], help="Tenant slug (repeatable)."
+        )
+        parser.add_argument("--checkpoints", type=Path, help="Checkpoint directory.")
+        parser.add_argument("--public-key", type=Path, help="OpenSSH public key of the signer.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        tenant_ids = None
+        if options["tenant"]:
+            found = dict(
+                Tenant.objects.using("default")
+                .filter(slug__in=options["tenant"])
+                .values_list("slug", "id")
+            )
+            unknown = sorted(set(options["tenant"]) - set(found))
+            if unknown:
+                raise CommandError(f"Unknown tenant slug(s): {', '.join(unknown)}.")
+            tenant_ids = [found[s] for s in options["tenant"]]
+        public_key = (
+            public_key_from_openssh(options["public_key"])
+            if options["public_key"]
+            else load_signing_key().public_raw
+        )
+        system_id = system_identifier(SEALER_ALIAS)
+        checkpoints = read_checkpoints(system_id, options["checkpoints"])
+        if tenant_ids is not None:
+            checkpoints = {t: c for t, c in checkpoints.items() if t in tenant_ids}
+        reports, inserted = verify_all(tenant_ids, checkpoints, public_key)
+        breaks = [b for r in reports for b in r.breaks] + inserted
+        for report in reports:
+            self.stdout.write(
+                f"chain {report.tenant_id}: {report.size} links, head {report.head.hex()[:16]}…, "
+                f"{report.checkpoints} checkpoints, {len(report.breaks)} breaks"
+            )
+        counts = {kind: sum(b.kind == kind for b in breaks) for kind in KINDS}
+        for item in breaks:
+            self.stdout.write(f"  BREAK {item}")
+        summary = ", ".join(f"{n} {kind}" for kind, n in counts.items())
+        if breaks:
+            raise CommandError(f"audit chain verification FAILED: {summary}")
+        self.stdout.write(
+            self.style.SUCCESS(f"audit chains verified: {len(reports)} chains, no breaks")
+        )
