@@ -39,7 +39,9 @@ NO_TENANT_CONTEXT = (
     "Nothing falls back to 'all tenants'."
 )
 NESTED_OTHER_TENANT = "A tenant context for {active} is active; refusing to switch to {requested}."
-UNKNOWN_ALIAS = "Tenant context aliases must be runtime aliases {known}, got {alias!r}."
+UNKNOWN_ALIAS = "Tenant context aliases must be tenant-scoped aliases {known}, got {alias!r}."
+# The runtime aliases, and the read-only one that sees one tenant's rows (evidence export).
+TENANT_ALIASES = (*RUNTIME_ALIASES, "readonly")
 
 GUC_TENANT = "app.tenant_id"
 GUC_USER = "app.user_id"
@@ -204,8 +206,8 @@ def _context_for(
             NESTED_OTHER_TENANT.format(active=active.tenant_id, requested=tenant)
         )
     for alias in aliases:
-        if alias not in RUNTIME_ALIASES:
-            raise ValueError(UNKNOWN_ALIAS.format(known=sorted(RUNTIME_ALIASES), alias=alias))
+        if alias not in TENANT_ALIASES:
+            raise ValueError(UNKNOWN_ALIAS.format(known=sorted(TENANT_ALIASES), alias=alias))
     if active is not None:
         # A nested unit of work (a service called from a request) keeps the request's actor
         # and correlation id unless it names its own.

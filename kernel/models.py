@@ -411,6 +411,8 @@ class AuditEvent(models.Model):
                 fields=["tenant_id", "table_name", "-occurred_at", "-id"],
                 name="kernel_auditevent_table_idx",
             ),
+            # The audit sealer's walk (assurance.chain.sealer): (txid, id) order.
+            models.Index(fields=["txid", "id"], name="kernel_auditevent_seal_idx"),
         ]
         constraints = [
             TableGovernance(

@@ -14,7 +14,14 @@ from typing import Any
 from django.apps import apps
 
 from aibos.db.governance import TableGovernance
-from aibos.db.roles import PLATFORM_ROLES, RUNTIME_ALIASES, SCHEMA_DEFAULT_GRANTS, SCHEMAS
+from aibos.db.roles import (
+    PLATFORM_ROLES,
+    READONLY_ROLE,
+    RUNTIME_ALIASES,
+    SCHEMA_DEFAULT_GRANTS,
+    SCHEMAS,
+    SERVICE_ALIASES,
+)
 
 # Privileges no platform role may hold on any table: they would bypass row-level triggers
 # (TRUNCATE) or let a role attach its own code or keys to a governed table.
@@ -110,7 +117,8 @@ def _policies(cursor: Any) -> list[str]:
     rows = _rows(
         cursor,
         """
-        SELECT c.oid::regclass::text, p.policyname, p.cmd, p.qual, p.with_check
+        SELECT c.oid::regclass::text, p.policyname, p.cmd, p.qual, p.with_check,
+               p.roles::text[]
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         LEFT JOIN pg_policies p ON p.schemaname = n.nspname AND p.tablename = c.relname
         WHERE n.nspname = ANY(%s) AND c.relkind IN ('r', 'p') AND c.relrowsecurity
@@ -118,11 +126,14 @@ def _policies(cursor: Any) -> list[str]:
         """,
         [list(SCHEMAS)],
     )
+    service_roles = set(SERVICE_ALIASES.values()) - {READONLY_ROLE}
     problems: list[str] = []
-    for table, policy, cmd, qual, with_check in rows:
+    for table, policy, cmd, qual, with_check, roles in rows:
         if policy is None:
             problems.append(f"{table}: RLS enabled but no policy (every row hidden)")
             continue
+        if roles and set(roles) <= service_roles and cmd in ("SELECT", "INSERT"):
+            continue  # granted by role name (the audit sealer, the monitor), never by a setting
         # INSERT-only policies (the audit log's `append`) have no USING clause to check.
         for clause, expr in (("USING", qual), ("WITH CHECK", with_check)):
             if expr is None or (cmd == "INSERT" and clause == "WITH CHECK"):

@@ -2,7 +2,8 @@
 
 Business writes never wait for sealing: they insert ``kernel.audit_events`` rows as before. The
 sealer (``python manage.py audit_seal --follow``, connected as ``aibos_sealer_role``) walks the
-log in ``(txid, id)`` order up to the *horizon*: the oldest transaction still running. Every
+log in ``(txid, id)`` order up to the *horizon*: the oldest transaction of this database still
+running. Every
 transaction below it has committed or rolled back, so no event can still appear below it; the
 events are final and sealing them in that order never skips one that commits late. One sealer
 at a time holds a transaction-scoped advisory lock; the primary key ``(tenant_id, seq)`` and the
@@ -60,6 +61,30 @@ def _cursor_position(cur: Any) -> tuple[int, int]:
     return (row[0], row[1]) if row else (0, 0)
 
 
+def _horizon(cur: Any) -> int:
+    """The oldest transaction of THIS database still running (or the next xid): every event
+    with a txid below it is final. The cluster-wide snapshot xmin would do, but would let a
+    long transaction in any other database of the cluster hold sealing back.
+
+    Order matters: the snapshot first, then the running transactions. A transaction of this
+    database in the snapshot that ends before the second read is final by then; one that
+    starts after the snapshot has an xid above its xmax.
+    """
+    cur.execute("SELECT pg_current_snapshot()::text")
+    xmin, xmax, xip = cur.fetchone()[0].split(":")
+    in_progress = [int(x) for x in xip.split(",") if x]
+    if not in_progress:
+        return int(xmax)
+    # backend_xid is the 32-bit xid; the snapshot's are 64-bit (epoch-extended).
+    cur.execute(
+        "SELECT backend_xid::text::bigint FROM pg_stat_activity "
+        "WHERE datname = current_database() AND backend_xid IS NOT NULL"
+    )
+    here = {row[0] for row in cur.fetchall()}
+    mine = [x for x in in_progress if x % 2**32 in here]
+    return min(mine) if mine else int(xmax)
+
+
 def seal_batch(alias: str = SEALER_ALIAS, limit: int = BATCH) -> SealBatch:
     """Seal up to ``limit`` final events in one transaction."""
     result = SealBatch()
@@ -69,8 +94,7 @@ def seal_batch(alias: str = SEALER_ALIAS, limit: int = BATCH) -> SealBatch:
             result.locked_out = True
             return result
         last_txid, last_id = _cursor_position(cur)
-        cur.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-        (horizon,) = cur.fetchone()
+        horizon = _horizon(cur)
         cur.execute(
             f"SELECT {EVENT_COLUMNS} FROM kernel.audit_events "
             "WHERE (txid, id) > (%s, %s) AND txid < %s ORDER BY txid, id LIMIT %s",

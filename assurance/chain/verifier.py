@@ -158,7 +158,13 @@ def unsealed_in_sealed_range(cur: Any, tenant_ids: list[UUID] | None) -> list[Br
         [PLATFORM_CHAIN, row[0], row[1], tenant_ids, PLATFORM_CHAIN, tenant_ids],
     )
     return [
-        Break("inserted", tenant, None, event_id, "event in the sealed range without a seal")
+        Break(
+            "inserted",
+            tenant,
+            None,
+            event_id,
+            "event in the sealed range without a seal (written behind the sealer, or its seal deleted)",
+        )
         for tenant, event_id in cur.fetchall()
     ]
 

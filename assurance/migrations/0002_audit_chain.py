@@ -39,13 +39,10 @@ CREATE TABLE kernel.audit_seal_batches (
 COMMENT ON TABLE kernel.audit_seal_batches IS
     'One row per sealing transaction: events up to (last_txid, last_event_id) are sealed.';
 
--- The sealer walks the log in (txid, id) order: every transaction below the oldest running one
--- has finished, so the events below that horizon can no longer change or appear.
-CREATE INDEX kernel_auditevent_seal_idx ON kernel.audit_events (txid, id);
-
 REVOKE ALL ON kernel.audit_seals, kernel.audit_seal_batches FROM PUBLIC;
 GRANT SELECT, INSERT ON kernel.audit_seals, kernel.audit_seal_batches TO aibos_sealer_role;
-GRANT SELECT ON kernel.audit_seals TO aibos_readonly;
+-- A tenant reads its own seals, like its own events (RLS below).
+GRANT SELECT ON kernel.audit_seals TO aibos_kernel_role, aibos_readonly;
 GRANT SELECT ON kernel.audit_events TO aibos_sealer_role;
 
 ALTER TABLE kernel.audit_seals ENABLE ROW LEVEL SECURITY;
@@ -72,7 +69,6 @@ CREATE TRIGGER audit_seal_batches_no_truncate BEFORE TRUNCATE ON kernel.audit_se
 BACKWARD = r"""
 DROP POLICY sealer_read ON kernel.audit_events;
 REVOKE SELECT ON kernel.audit_events FROM aibos_sealer_role;
-DROP INDEX kernel.kernel_auditevent_seal_idx;
 DROP TABLE kernel.audit_seal_batches;
 DROP TABLE kernel.audit_seals;
 REVOKE USAGE ON SCHEMA kernel FROM aibos_sealer_role;
@@ -80,6 +76,6 @@ REVOKE USAGE ON SCHEMA kernel FROM aibos_sealer_role;
 
 
 class Migration(migrations.Migration):
-    dependencies = [("assurance", "0001_initial")]
+    dependencies = [("assurance", "0001_initial"), ("kernel", "0007_audit_seal_index")]
 
     operations = [migrations.RunSQL(FORWARD, BACKWARD)]

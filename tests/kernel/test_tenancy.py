@@ -66,7 +66,7 @@ def test_context_only_touches_the_aliases_it_names(tenant_a: Tenant) -> None:
 
 def test_unknown_alias_is_refused(tenant_a: Tenant) -> None:
     with (
-        pytest.raises(ValueError, match="runtime aliases"),
+        pytest.raises(ValueError, match="tenant-scoped aliases"),
         tenant_context(tenant_a.id, using=["default"]),
     ):
         pass

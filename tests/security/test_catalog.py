@@ -17,7 +17,18 @@ pytestmark = pytest.mark.django_db(databases="__all__")
 NON_STANDARD_POLICIES = {
     # Reads are tenant-scoped; inserts come only from kernel.audit_capture() (SECURITY DEFINER)
     # because the runtime roles have no INSERT privilege on it.
-    "kernel.audit_events": {("tenant_read", "SELECT"), ("append", "INSERT")},
+    # The audit sealer reads every tenant's events by a policy naming its role.
+    "kernel.audit_events": {
+        ("tenant_read", "SELECT"),
+        ("append", "INSERT"),
+        ("sealer_read", "SELECT"),
+    },
+    # The hash chain: tenants read their own seals; only the sealer reads all and appends.
+    "kernel.audit_seals": {
+        ("tenant_read", "SELECT"),
+        ("sealer_read", "SELECT"),
+        ("sealer_append", "INSERT"),
+    },
 }
 # Governed tables without tenant_id, each a deliberate global table (docs/data-model.md).
 GLOBAL_TABLES = {
@@ -26,6 +37,8 @@ GLOBAL_TABLES = {
     "config.provider_profiles",
     # The approval-grant signing key: one row, no grant to any runtime role.
     "kernel.approval_grant_keys",
+    # Where the audit sealer stands in the log (one position for every chain).
+    "kernel.audit_seal_batches",
 }
 
 
@@ -196,6 +209,9 @@ def test_every_governed_table_is_audited_except_the_audit_log() -> None:
     # trigger, re-derivable by `ledger_reconcile`).
     assert unaudited == {
         "kernel.audit_events",
+        # The log's own hash chain, append-only and checked by `audit_verify`.
+        "kernel.audit_seals",
+        "kernel.audit_seal_batches",
         "finance.account_balances",
         "finance.posting_sequences",
     }

@@ -160,7 +160,10 @@ def _populate_finance() -> None:
 
 @pytest.fixture
 def populated(transactional_db: None):  # type: ignore[no-untyped-def]
+    from assurance.chain.sealer import seal_until_caught_up
+
     _populate_every_tenant_table()
+    seal_until_caught_up()  # kernel.audit_seals: the tenant's hash chain
     yield
     for alias in connections:
         connections[alias].close()

@@ -54,11 +54,17 @@ class Command(BaseCommand):
             if unknown:
                 raise CommandError(f"Unknown tenant slug(s): {', '.join(unknown)}.")
             tenant_ids = [found[s] for s in options["tenant"]]
-        public_key = (
-            public_key_from_openssh(options["public_key"])
-            if options["public_key"]
-            else load_signing_key().public_raw
-        )
+        public_key: bytes | None = None
+        if options["public_key"]:
+            public_key = public_key_from_openssh(options["public_key"])
+        else:
+            try:
+                public_key = load_signing_key().public_raw
+            except CommandError:
+                self.stderr.write(
+                    "WARNING: no public key (--public-key or AIBOS_SIGNING_KEY_FILE): checkpoint "
+                    "signatures are NOT verified, only compared."
+                )
         system_id = system_identifier(SEALER_ALIAS)
         checkpoints = read_checkpoints(system_id, options["checkpoints"])
         if tenant_ids is not None:
