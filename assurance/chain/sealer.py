@@ -71,7 +71,7 @@ def _horizon(cur: Any) -> int:
     starts after the snapshot has an xid above its xmax.
     """
     cur.execute("SELECT pg_current_snapshot()::text")
-    xmin, xmax, xip = cur.fetchone()[0].split(":")
+    _xmin, xmax, xip = cur.fetchone()[0].split(":")
     in_progress = [int(x) for x in xip.split(",") if x]
     if not in_progress:
         return int(xmax)
