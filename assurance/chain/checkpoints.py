@@ -3,13 +3,14 @@
 A checkpoint states "chain <origin> had <size> links and its head was <hash>", as a C2SP
 tlog-checkpoint signed note::
 
-    aibos.audit/<database system identifier>/<tenant id>
+    aibos.audit/<cluster system identifier>/<database name>/<tenant id>
     <size>
     <head, base64>
 
     — aibos-audit <base64(key id || Ed25519 signature)>
 
-Files are written once (``<dir>/<system id>/<tenant id>/<size>.checkpoint``, never replaced).
+Files are written once (``<dir>/<system id>/<database>/<tenant id>/<size>.checkpoint``, never
+replaced).
 Whoever rewrites the chain inside the database, even recomputing every hash, cannot make its
 head at an issued size match a checkpoint signed before: ``audit_verify`` and the evidence
 pack's verify.py compare both.
@@ -45,11 +46,12 @@ class Checkpoint:
 
 
 def system_identifier(alias: str) -> str:
-    """The database cluster's system identifier: checkpoints of one cluster never vouch for
-    another's chain."""
+    """``<cluster system identifier>/<database name>``: the checkpoints of one database never
+    vouch for another's chain, in this cluster or another."""
     with connections[alias].cursor() as cur:
-        cur.execute("SELECT system_identifier::text FROM pg_control_system()")
-        return str(cur.fetchone()[0])
+        cur.execute("SELECT system_identifier::text, current_database() FROM pg_control_system()")
+        system_id, database = cur.fetchone()
+        return f"{system_id}/{database}"
 
 
 def origin(system_id: str, tenant_id: UUID) -> str:
@@ -99,7 +101,7 @@ def read_checkpoints(system_id: str, base: Path | None = None) -> dict[UUID, lis
     root = checkpoint_dir(system_id, base)
     if not root.is_dir():
         return found
-    for path in sorted(root.glob("*/*.checkpoint")):
+    for path in sorted(root.glob("*/*.checkpoint")):  # <tenant>/<size>.checkpoint
         checkpoint = parse_checkpoint(path.read_text())
         found.setdefault(checkpoint.tenant_id, []).append(checkpoint)
     for checkpoints in found.values():
