@@ -39,13 +39,16 @@ class Command(BaseCommand):
         parser.add_argument("--compress-level", type=int, default=6, choices=range(0, 10))
 
     def handle(self, *args: Any, **options: Any) -> None:
-        start, end = options["start"], options["end"]
+        # call_command() passes options unparsed: accept strings as the command line would.
+        start, end = (
+            _date(v) if isinstance(v, str) else v for v in (options["start"], options["end"])
+        )
         if start and end and start > end:
             raise CommandError(f"--from {start} is after --to {end}.")
         tenant = Tenant.objects.using("default").filter(slug=options["tenant"]).first()
         if tenant is None:
             raise CommandError(f"Unknown tenant slug {options['tenant']!r}.")
-        out: Path = options["out"]
+        out = Path(options["out"])
         if not out.parent.is_dir():
             raise CommandError(f"{out.parent} is not a directory.")
         began = time.monotonic()
