@@ -469,6 +469,46 @@ def _swap_check(function: str, without_check: bool, originals: dict[str, str]) -
         cur.execute(definition)
 
 
+def _sealing_section(pool_factory: Any, books: list[dict[str, Any]]) -> None:
+    """The service path with the audit sealer following in its own process vs. not running,
+    interleaved rounds; and how far sealing lagged behind the writers."""
+    from bench.sealing import catch_up, lag_since, sealer_running
+
+    catch_up()  # everything written so far: not part of the measurement
+    rates: dict[tuple[bool, int], list[float]] = {}
+    lags: dict[int, list[tuple[float, float, float, int]]] = {}
+    for _ in range(ROUNDS):
+        for clients in (1, 4):
+            for sealing in (False, True):
+                if sealing:
+                    started = time.time()
+                    with sealer_running(), pool_factory() as pool:
+                        rates.setdefault((True, clients), []).append(
+                            _run(pool, "service", books, clients)
+                        )
+                    lags.setdefault(clients, []).append(lag_since(started))
+                else:
+                    with pool_factory() as pool:
+                        rates.setdefault((False, clients), []).append(
+                            _run(pool, "service", books, clients)
+                        )
+                    catch_up()
+    print(f"\nAudit sealing (service path, median of {ROUNDS}; sealer = its own process)")
+    print(f"{'':<44}{'1 client':>12}{'4 clients':>12}")
+    off = [statistics.median(rates[(False, c)]) for c in (1, 4)]
+    on = [statistics.median(rates[(True, c)]) for c in (1, 4)]
+    print(f"{'sealing off':<44}{off[0]:>10,.0f}/s{off[1]:>10,.0f}/s")
+    print(f"{'sealing on':<44}{on[0]:>10,.0f}/s{on[1]:>10,.0f}/s")
+    print(f"{'on / off':<44}{on[0] / off[0]:>12.3f}{on[1] / off[1]:>12.3f}")
+    for clients in (1, 4):
+        worst = max(lags[clients], key=lambda x: x[1])
+        print(
+            f"seal lag, {clients} client(s): p50 {statistics.median(x[0] for x in lags[clients]):.3f} s, "
+            f"p99 {worst[1]:.3f} s, max {max(x[2] for x in lags[clients]):.3f} s "
+            f"({sum(x[3] for x in lags[clients])} events)"
+        )
+
+
 def main() -> None:
     _setup_django()
     books = _prepare(4)
@@ -497,6 +537,8 @@ def main() -> None:
         f"{'service, 4 clients on one company':<44}{'':>12}{hot:>10,.0f}/s{'':>9}{hot / med[('bare', 4)]:>9.3f}"
     )
     print("ratios are to bare SQL of the same run")
+
+    _sealing_section(pool_factory=lambda: ctx.Pool(4), books=books)
 
     token = _http_credential()
     http_rates: dict[str, list[float]] = {}
