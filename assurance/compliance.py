@@ -110,19 +110,19 @@ CONTROLS = (
 SEAL_LAG_LIMIT_SECONDS = 60.0
 
 
-_clock: list[str | None] = [None]
+@dataclass(frozen=True)
+class Scope:
+    # When the checks ran: an evidence pack pins it to its data's time (deterministic).
+    now: str
+    # The tenants whose chains are verified (None: every chain).
+    tenant_ids: list[Any] | None = None
 
 
-def _now() -> str:
-    """When the checks ran; an evidence pack pins it to its data's time (deterministic)."""
-    return _clock[0] or dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _catalog() -> dict[str, Evidence]:
+def _catalog(scope: Scope) -> dict[str, Evidence]:
     from aibos.db.governance_checks import run_checks
 
-    now = _now()
-    with connections["default"].cursor() as cur:
+    now = scope.now
+    with connections["monitor"].cursor() as cur:  # catalogs every role may read
         results = run_checks(cur)
         cur.execute(
             "SELECT count(*) FROM pg_constraint WHERE conrelid = 'kernel.users'::regclass "
@@ -145,7 +145,7 @@ def _catalog() -> dict[str, Evidence]:
     return found
 
 
-def _views() -> dict[str, Evidence]:
+def _views(scope: Scope) -> dict[str, Evidence]:
     """kernel.v_governance_summary, read as the monitor role, when deployed."""
     try:
         with connections["monitor"].cursor() as cur:
@@ -154,7 +154,7 @@ def _views() -> dict[str, Evidence]:
             rows = [dict(zip(columns, r, strict=True)) for r in cur.fetchall()]
     except DatabaseError:
         return {}
-    now = _now()
+    now = scope.now
     failing = [r for r in rows if str(r.get("status", "")).upper() != "PASS"]
     return {
         "views": Evidence(
@@ -172,10 +172,10 @@ def _views() -> dict[str, Evidence]:
     }
 
 
-def _audit_chain() -> dict[str, Evidence]:
+def _audit_chain(scope: Scope) -> dict[str, Evidence]:
     from assurance.chain.verifier import verify_all
 
-    reports, inserted = verify_all()
+    reports, inserted = verify_all(scope.tenant_ids)
     breaks = [b for r in reports for b in r.breaks] + inserted
     return {
         "audit_chain": Evidence(
@@ -183,12 +183,12 @@ def _audit_chain() -> dict[str, Evidence]:
             "audit_verify",
             not breaks,
             f"{len(reports)} chains, {sum(r.size for r in reports)} links, {len(breaks)} breaks",
-            _now(),
+            scope.now,
         )
     }
 
 
-def _monitoring() -> dict[str, Evidence]:
+def _monitoring(scope: Scope) -> dict[str, Evidence]:
     from assurance.chain.sealer import seal_status
 
     status = seal_status()
@@ -200,7 +200,7 @@ def _monitoring() -> dict[str, Evidence]:
             ok,
             f"{status.unsealed_events} events unsealed, lag {status.lag_seconds:.1f} s "
             f"(limit {SEAL_LAG_LIMIT_SECONDS:.0f} s)",
-            _now(),
+            scope.now,
         )
     }
 
@@ -210,7 +210,7 @@ def _trust_attacks(result: dict[str, Any]) -> list[dict[str, Any]]:
     return attacks if isinstance(attacks, list) else []
 
 
-SOURCES: tuple[Callable[[], dict[str, Evidence]], ...] = (
+SOURCES: tuple[Callable[[Scope], dict[str, Evidence]], ...] = (
     _catalog,
     _views,
     _audit_chain,
@@ -219,23 +219,19 @@ SOURCES: tuple[Callable[[], dict[str, Evidence]], ...] = (
 
 
 def compliance_report(
-    trust_result: dict[str, Any] | None = None, *, as_of: str | None = None
+    trust_result: dict[str, Any] | None = None,
+    *,
+    as_of: str | None = None,
+    tenant_ids: list[Any] | None = None,
 ) -> dict[str, Any]:
-    _clock[0] = as_of
-    try:
-        return _report(trust_result)
-    finally:
-        _clock[0] = None
-
-
-def _report(trust_result: dict[str, Any] | None) -> dict[str, Any]:
+    scope = Scope(as_of or dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), tenant_ids)
     if trust_result is None:
         from assurance.evidence import latest_trust_test
 
         trust_result = latest_trust_test()
     evidence: dict[str, Evidence] = {}
     for source in SOURCES:
-        evidence.update(source())
+        evidence.update(source(scope))
     trust_time = str(trust_result.get("finished_at") or trust_result.get("started_at") or "")
     controls = []
     for control in CONTROLS:

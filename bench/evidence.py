@@ -62,7 +62,6 @@ FROM generate_series(%(first)s, %(last)s) g
 
 def _setup() -> str:
     django.setup()
-    from django.conf import settings
     from django.core.management import call_command
     from django.db import connections
 
@@ -82,7 +81,9 @@ def _setup() -> str:
         have = cur.fetchone()[0]
         step = 100_000
         for first in range(have + 1, EVENTS + 1, step):
-            cur.execute(FILL_SQL, {"tenant": TENANT, "first": first, "last": min(first + step - 1, EVENTS)})
+            cur.execute(
+                FILL_SQL, {"tenant": TENANT, "first": first, "last": min(first + step - 1, EVENTS)}
+            )
             print(f"  filled {min(first + step - 1, EVENTS):,} events", flush=True)
         cur.execute("VACUUM ANALYZE kernel.audit_events")
     connections.close_all()
@@ -123,7 +124,7 @@ def _child(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     # Peak RSS from the child's own VmHWM (its address space after exec): the rusage of a
     # forked child would count the parent's memory it inherited before exec.
     started = time.perf_counter()
-    log = tempfile.TemporaryFile()
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - read back below, closed with the process
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     peak_kb = 0
     status = Path(f"/proc/{proc.pid}/status")
@@ -138,6 +139,7 @@ def _child(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     elapsed = time.perf_counter() - started
     log.seek(0)
     out = log.read().decode()
+    log.close()
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{out}")
     return elapsed, peak_kb // 1024, out
@@ -147,13 +149,13 @@ def _writers_with_sealer(name: str) -> None:
     from bench import posting
     from bench.sealing import catch_up, lag_since, sealer_running
 
-    books = posting._prepare(4)  # noqa: SLF001
+    books = posting._prepare(4)
     catch_up()
     per_client = int(os.environ.get("BENCH_WRITER_ENTRIES", "2000"))
     started = time.time()
     with sealer_running(), mp.get_context("fork").Pool(4) as pool:
         t0 = time.perf_counter()
-        pool.map(posting._client, [("call", b, per_client) for b in books])  # noqa: SLF001
+        pool.map(posting._client, [("call", b, per_client) for b in books])
         write_seconds = time.perf_counter() - t0
     p50, p99, worst, n = lag_since(started)
     print(
@@ -169,9 +171,13 @@ def main() -> None:
 
     print(f"database {name}: {EVENTS:,} audit events of one tenant")
     sealed, seconds = _reseal()
-    print(f"sealing the backlog: {sealed:,} events in {seconds:.1f} s = {sealed / seconds:,.0f} events/s")
+    print(
+        f"sealing the backlog: {sealed:,} events in {seconds:.1f} s = {sealed / seconds:,.0f} events/s"
+    )
     size, seconds = _db_verify()
-    print(f"audit_verify (database): {size:,} links in {seconds:.1f} s = {size / seconds:,.0f} events/s")
+    print(
+        f"audit_verify (database): {size:,} links in {seconds:.1f} s = {size / seconds:,.0f} events/s"
+    )
 
     work = Path(tempfile.mkdtemp(prefix="aibos-evidence-"))
     db = settings.DATABASES["default"]
@@ -187,8 +193,12 @@ def main() -> None:
     seconds, rss, _ = _child(
         [python, "manage.py", "evidence_export", "--tenant", SLUG, "--out", str(pack)], env
     )
-    print(f"evidence_export: {seconds:.1f} s, peak RSS {rss} MB, {pack.stat().st_size / 1e6:,.0f} MB ZIP")
-    seconds, rss, out = _child([python, "-I", str(ROOT / "assurance/evidence/verify.py"), str(pack)], env)
+    print(
+        f"evidence_export: {seconds:.1f} s, peak RSS {rss} MB, {pack.stat().st_size / 1e6:,.0f} MB ZIP"
+    )
+    seconds, rss, out = _child(
+        [python, "-I", str(ROOT / "assurance/evidence/verify.py"), str(pack)], env
+    )
     assert "VERIFIED" in out, out
     print(
         f"verify.py (stdlib, whole pack: signature, every file's SHA-256, chain, checkpoints, "

@@ -59,12 +59,16 @@ CATALOG_QUERIES = {
 }
 
 
+# Catalog reads run as the monitor role: pg_roles, pg_class ACLs, pg_policies and pg_trigger
+# are readable by every role, so no owner connection is needed at runtime (the admin action).
+CATALOG_ALIAS = "monitor"
+
+
 def catalog_snapshot() -> dict[str, Any]:
-    """Roles, RLS, policies, grants and triggers as the catalog holds them (read as the owner:
-    only it sees every role's grants)."""
+    """Roles, RLS, policies, grants and triggers as the catalog holds them."""
     params = {"roles": [*PLATFORM_ROLES, OWNER_ROLE], "schemas": list(SCHEMAS)}
     snapshot: dict[str, Any] = {}
-    with connections["default"].cursor() as cur:
+    with connections[CATALOG_ALIAS].cursor() as cur:
         for name, sql in CATALOG_QUERIES.items():
             cur.execute(sql, params)
             columns = [c.name for c in cur.description]
@@ -73,7 +77,7 @@ def catalog_snapshot() -> dict[str, Any]:
 
 
 def governance_checks() -> list[dict[str, Any]]:
-    with connections["default"].cursor() as cur:
+    with connections[CATALOG_ALIAS].cursor() as cur:
         return [
             {
                 "check": r.name,
@@ -94,10 +98,11 @@ def latest_trust_test() -> dict[str, Any]:
 
 
 def _data_time(tenant_id: UUID) -> str:
-    with connections["default"].cursor() as cur:
-        cur.execute(
-            "SELECT max(occurred_at) FROM kernel.audit_events WHERE tenant_id = %s", [tenant_id]
-        )
+    from django.db import transaction
+
+    with transaction.atomic(using="readonly"), connections["readonly"].cursor() as cur:
+        cur.execute("SELECT set_config('app.tenant_id', %s, true)", [str(tenant_id)])
+        cur.execute("SELECT max(occurred_at) FROM kernel.audit_events")
         (latest,) = cur.fetchone()
     return latest.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if latest else "-"
 
@@ -120,7 +125,7 @@ def export_pack(
         "catalog": catalog_snapshot(),
         "trust_test": trust,
         # "When verified" is the data's own time, not the wall clock: the same state, the same pack.
-        "compliance": compliance_report(trust, as_of=_data_time(tenant_id)),
+        "compliance": compliance_report(trust, as_of=_data_time(tenant_id), tenant_ids=[tenant_id]),
     }
     return EvidenceExport(
         tenant_id,

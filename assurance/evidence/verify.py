@@ -259,7 +259,7 @@ def verify(path: str, allowed_signers: str | None = None) -> Report:
                 continue
             digest, size, rows = hashlib.sha256(), 0, 0
             with pack.open(name) as fh:
-                for chunk in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                while chunk := fh.read(1 << 20):
                     digest.update(chunk)
                     size += len(chunk)
                     rows += chunk.count(b"\n")

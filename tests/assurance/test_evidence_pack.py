@@ -230,3 +230,37 @@ def test_compliance_marks_nothing_satisfied_without_a_passing_check(
     finally:
         with connections["default"].cursor() as cur:
             cur.execute("ALTER TABLE finance.journal_entries FORCE ROW LEVEL SECURITY")
+
+
+def test_the_admin_action_downloads_a_verifying_pack(
+    committed: None, client: Any, books: Any, alice: Any, bob: Any, signed: Path
+) -> None:
+    from tests.finance.test_admin import sign_in
+
+    post_simple(books.us)
+    seal_until_caught_up()
+    sign_in(client, "tenant-a", "alice@a.test")
+    page = client.get("/admin/kernel/tenant/")
+    assert page.status_code == 200 and b"Export evidence pack" in page.content
+    response = client.post(
+        "/admin/kernel/tenant/",
+        {"action": "export_evidence", "_selected_action": [str(books.tenant.id)]},
+    )
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    downloaded = signed / "downloaded.zip"
+    downloaded.write_bytes(b"".join(response.streaming_content))
+    assert pack_verify.verify(str(downloaded)).failures == []
+    with zipfile.ZipFile(downloaded) as z:
+        assert json.loads(z.read("manifest.json"))["tenant"]["slug"] == books.tenant.slug
+
+    # A non-admin user of the tenant gets a message, not a pack.
+    client.logout()
+    sign_in(client, "tenant-a", "bob@a.test")
+    refused = client.post(
+        "/admin/kernel/tenant/",
+        {"action": "export_evidence", "_selected_action": [str(books.tenant.id)]},
+        follow=True,
+    )
+    assert refused.status_code in (200, 403)
+    assert "Content-Disposition" not in refused
