@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+
 from django.contrib import admin, messages
 from django.core.management.base import CommandError
 from django.db.models import QuerySet

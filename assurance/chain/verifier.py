@@ -56,19 +56,18 @@ class ChainReport:
 
 
 def _seal_rows(cur: Any, tenant_id: UUID) -> Iterator[tuple[Any, ...]]:
-    last = 0
-    while True:
+    # Windows of seq, not LIMIT: each page reads its own CHUNK links whatever plan is chosen
+    # (under LIMIT, a planner without statistics on a fresh chain sorts the whole rest).
+    cur.execute("SELECT max(seq) FROM kernel.audit_seals WHERE tenant_id = %s", [tenant_id])
+    (last,) = cur.fetchone()
+    for start in range(0, last or 0, CHUNK):
         cur.execute(
             f"SELECT s.seq, s.event_id, s.hash, {_E_COLUMNS} FROM kernel.audit_seals s "
             "LEFT JOIN kernel.audit_events e ON e.id = s.event_id "
-            "WHERE s.tenant_id = %s AND s.seq > %s ORDER BY s.seq LIMIT %s",
-            [tenant_id, last, CHUNK],
+            "WHERE s.tenant_id = %s AND s.seq > %s AND s.seq <= %s ORDER BY s.seq",
+            [tenant_id, start, start + CHUNK],
         )
-        rows = cur.fetchall()
-        yield from rows
-        if len(rows) < CHUNK:
-            return
-        last = rows[-1][0]
+        yield from cur.fetchall()
 
 
 def verify_chain(

@@ -206,8 +206,8 @@ AUDIT_SQL = (
     "SELECT s.seq, s.event_id, s.hash, "
     + ", ".join(f"e.{c.strip()}" for c in EVENT_COLUMNS.split(","))
     + " FROM kernel.audit_seals s JOIN kernel.audit_events e ON e.id = s.event_id "
-    "WHERE s.tenant_id = %(tenant)s AND s.seq > %(after)s AND s.seq <= %(last)s "
-    "ORDER BY s.seq LIMIT %(page)s"
+    "WHERE s.tenant_id = %(tenant)s AND s.seq > %(after)s "
+    "AND s.seq <= LEAST(%(after)s + %(page)s, %(last)s) ORDER BY s.seq"
 )
 AUDIT_CSV_COLUMNS = (
     "seq",
@@ -362,13 +362,19 @@ class EvidenceExport:
             if self.period.end
             else None
         )
-        cur.execute(
-            "SELECT min(s.seq), max(s.seq), count(*) FROM kernel.audit_seals s "
-            "JOIN kernel.audit_events e ON e.id = s.event_id WHERE s.tenant_id = %s "
-            "AND (%s::timestamptz IS NULL OR e.occurred_at >= %s) "
-            "AND (%s::timestamptz IS NULL OR e.occurred_at < %s)",
-            [self.tenant_id, start, start, end, end],
-        )
+        if start is None and end is None:  # the whole chain: two index probes
+            cur.execute(
+                "SELECT min(seq), max(seq), 0 FROM kernel.audit_seals WHERE tenant_id = %s",
+                [self.tenant_id],
+            )
+        else:
+            cur.execute(
+                "SELECT min(s.seq), max(s.seq), count(*) FROM kernel.audit_seals s "
+                "JOIN kernel.audit_events e ON e.id = s.event_id WHERE s.tenant_id = %s "
+                "AND (%s::timestamptz IS NULL OR e.occurred_at >= %s) "
+                "AND (%s::timestamptz IS NULL OR e.occurred_at < %s)",
+                [self.tenant_id, start, start, end, end],
+            )
         first, last, _ = cur.fetchone()
         cur.execute(
             "SELECT count(*) FROM kernel.audit_events e WHERE e.tenant_id = %s "
@@ -404,8 +410,18 @@ class EvidenceExport:
         expected = chain["first_seq"]
 
         def rows() -> Iterator[tuple[Any, ...]]:
-            params = {"tenant": self.tenant_id, "last": chain["last_seq"]}
-            yield from self._pages(cur, AUDIT_SQL, params, lambda r: r[0], chain["first_seq"] - 1)
+            # Windows of seq (not LIMIT): each page costs one page whatever the plan.
+            for after in range(chain["first_seq"] - 1, chain["last_seq"], PAGE):
+                cur.execute(
+                    AUDIT_SQL,
+                    {
+                        "tenant": self.tenant_id,
+                        "last": chain["last_seq"],
+                        "after": after,
+                        "page": PAGE,
+                    },
+                )
+                yield from cur.fetchall()
 
         # One pass over the chain feeds the three files, spilled to disk a page at a time.
         spill = SpooledFiles()
