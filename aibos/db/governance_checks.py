@@ -14,7 +14,13 @@ from typing import Any
 from django.apps import apps
 
 from aibos.db.governance import TableGovernance
-from aibos.db.roles import PLATFORM_ROLES, RUNTIME_ALIASES, SCHEMA_DEFAULT_GRANTS, SCHEMAS
+from aibos.db.roles import (
+    MONITOR_ROLE,
+    PLATFORM_ROLES,
+    RUNTIME_ALIASES,
+    SCHEMA_DEFAULT_GRANTS,
+    SCHEMAS,
+)
 
 # Privileges no platform role may hold on any table: they would bypass row-level triggers
 # (TRUNCATE) or let a role attach its own code or keys to a governed table.
@@ -110,7 +116,7 @@ def _policies(cursor: Any) -> list[str]:
     rows = _rows(
         cursor,
         """
-        SELECT c.oid::regclass::text, p.policyname, p.cmd, p.qual, p.with_check
+        SELECT c.oid::regclass::text, p.policyname, p.cmd, p.roles::text[], p.qual, p.with_check
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         LEFT JOIN pg_policies p ON p.schemaname = n.nspname AND p.tablename = c.relname
         WHERE n.nspname = ANY(%s) AND c.relkind IN ('r', 'p') AND c.relrowsecurity
@@ -119,9 +125,13 @@ def _policies(cursor: Any) -> list[str]:
         [list(SCHEMAS)],
     )
     problems: list[str] = []
-    for table, policy, cmd, qual, with_check in rows:
+    for table, policy, cmd, roles, qual, with_check in rows:
         if policy is None:
             problems.append(f"{table}: RLS enabled but no policy (every row hidden)")
+            continue
+        # The governance views' reader: platform-wide reads for that one role, nothing else
+        # (assurance.governance_views; its column grants keep it to ids, statuses and amounts).
+        if (cmd, roles, qual, with_check) == ("SELECT", [MONITOR_ROLE], "true", None):
             continue
         # INSERT-only policies (the audit log's `append`) have no USING clause to check.
         for clause, expr in (("USING", qual), ("WITH CHECK", with_check)):
@@ -162,7 +172,7 @@ def _triggers(cursor: Any) -> list[str]:
         for table, name, enabled in _rows(
             cursor,
             """
-            SELECT c.oid::regclass::text, t.tgname, t.tgenabled <> 'D'
+            SELECT c.oid::regclass::text, t.tgname, t.tgenabled IN ('O', 'A')
             FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
             JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE NOT t.tgisinternal AND n.nspname = ANY(%s)
@@ -171,7 +181,10 @@ def _triggers(cursor: Any) -> list[str]:
         )
     }
     problems = [
-        f"{table}: trigger {name} is disabled" for (table, name), on in installed.items() if not on
+        # 'D' is disabled and 'R' (ENABLE REPLICA) fires only in replica mode: neither guards.
+        f"{table}: trigger {name} is disabled"
+        for (table, name), on in installed.items()
+        if not on
     ]
     for model in apps.get_models():
         for constraint in model._meta.constraints:
