@@ -18,6 +18,7 @@ role that selects from it. ``aibos_monitor_role`` reads them platform-wide throu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from aibos.db.roles import MONITOR_ROLE, PLATFORM_ROLES, SCHEMA_DEFAULT_GRANTS, SCHEMAS
@@ -84,7 +85,7 @@ def _array(values: Any) -> str:
     return "ARRAY[" + ", ".join(_literal(v) for v in values) + "]::text[]"
 
 
-def _values(rows: list[tuple[str, ...]]) -> str:
+def _values(rows: Sequence[tuple[str, ...]]) -> str:
     return ",\n        ".join("(" + ", ".join(_literal(v) for v in row) + ")" for row in rows)
 
 
