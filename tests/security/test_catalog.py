@@ -30,6 +30,14 @@ NON_STANDARD_POLICIES = {
         ("sealer_append", "INSERT"),
     },
 }
+# Tables the governance views read platform-wide: besides their tenant policy, one read policy
+# for aibos_monitor_role alone (assurance/migrations/0003_governance_views.py).
+MONITOR_READ_TABLES = {
+    "kernel.users",
+    "finance.companies",
+    "finance.journal_entries",
+    "finance.journal_lines",
+}
 # Governed tables without tenant_id, each a deliberate global table (docs/data-model.md).
 GLOBAL_TABLES = {
     "kernel.tenants",
@@ -117,6 +125,12 @@ def test_tenant_policies_are_the_single_inlinable_fail_closed_predicate() -> Non
             "WHERE schemaname = %s AND tablename = %s ORDER BY policyname",
             [schema, name],
         )
+        if table in MONITOR_READ_TABLES:
+            monitor = [p for p in policies if p[0] == "monitor_read"]
+            assert monitor == [
+                ("monitor_read", "SELECT", "PERMISSIVE", ["aibos_monitor_role"], "true", None)
+            ], table
+            policies = [p for p in policies if p[0] != "monitor_read"]
         if table in NON_STANDARD_POLICIES:
             assert {(p[0], p[1]) for p in policies} == NON_STANDARD_POLICIES[table]
             continue
@@ -164,6 +178,60 @@ def test_schema_boundaries_in_grants() -> None:
         [list(PLATFORM_ROLES)],
     )
     assert no_truncate == []
+
+
+def test_the_monitor_reads_the_governance_views_and_a_few_columns_only() -> None:
+    """Every privilege aibos_monitor_role holds in the governed schemas, table- and column-level:
+    SELECT on the eight views, SELECT on ids, tenants, statuses, counts and amounts (no memo,
+    name, email, secret), nothing else."""
+    rows = fetchall(
+        "default",
+        """
+        SELECT a.privilege_type, c.oid::regclass::text, NULL FROM pg_class c
+        CROSS JOIN LATERAL aclexplode(c.relacl) a
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = ANY(%(s)s) AND a.grantee = 'aibos_monitor_role'::regrole
+        UNION ALL
+        SELECT a.privilege_type, c.oid::regclass::text, att.attname::text FROM pg_class c
+        JOIN pg_attribute att ON att.attrelid = c.oid
+        CROSS JOIN LATERAL aclexplode(att.attacl) a
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = ANY(%(s)s) AND a.grantee = 'aibos_monitor_role'::regrole
+        """,
+        {"s": list(GOVERNED_SCHEMAS)},
+    )
+    tables = sorted(t for p, t, col in rows if col is None and p == "SELECT")
+    assert tables == sorted(
+        [
+            "finance.v_double_entry_check",
+            "finance.v_immutability_check",
+            "finance.v_journal_integrity",
+            "finance.v_journal_integrity_summary",
+            "kernel.v_governance_summary",
+            "kernel.v_schema_boundary_check",
+            "kernel.v_tenant_health",
+            "kernel.v_tenant_isolation_check",
+        ]
+    )
+    columns: dict[str, set[str]] = {}
+    for _, table, column in rows:
+        if column is not None:
+            columns.setdefault(table, set()).add(column)
+    assert columns == {
+        "kernel.tenants": {"id", "slug", "status"},
+        "kernel.users": {"tenant_id", "is_active", "deleted_at"},
+        "finance.companies": {"tenant_id", "id"},
+        "finance.journal_entries": {"tenant_id", "id", "company_id", "status", "line_count"},
+        "finance.journal_lines": {
+            "tenant_id",
+            "entry_id",
+            "currency",
+            "debit",
+            "credit",
+            "txn_amount",
+        },
+    }
+    assert {p for p, _, _ in rows} == {"SELECT"}
 
 
 def test_audit_log_is_read_only_for_every_platform_role() -> None:

@@ -1,7 +1,9 @@
 """Print what PostgreSQL enforces, read from its catalog: roles, RLS, policies, grants, triggers.
 
 Runs as the owner (`default`): it reads pg_catalog only and changes nothing. Ends with a
-PASS/FAIL verdict per check (aibos.db.governance_checks) and exits 1 when one fails.
+PASS/FAIL verdict per check (aibos.db.governance_checks), then the governance views' verdicts
+(``kernel.v_governance_summary``, which also checks the ledger's rows) read as the monitor role,
+the one role that sees every tenant; exits 1 when one fails.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connections
+from django.db import DatabaseError, connections
 
 from aibos.db.governance_checks import run_checks
 from aibos.db.roles import PLATFORM_ROLES, SCHEMAS
+from assurance.governance_views import read_governance_summary
 
 QUERIES: list[tuple[str, str]] = [
     (
@@ -158,8 +161,39 @@ class Command(BaseCommand):
             for problem in result.problems:
                 self.stdout.write(f"      - {problem}")
         failed = [r.name for r in results if not r.passed]
-        if failed:
-            raise CommandError(
-                f"{len(failed)} of {len(results)} governance checks failed: {', '.join(failed)}."
+        failed_views = self._views()
+        if failed or failed_views:
+            message = (
+                f"{len(failed)} of {len(results)} governance checks failed: {', '.join(failed)}"
             )
+            if failed_views:
+                message += f"; governance views failed: {', '.join(failed_views)}"
+            raise CommandError(message + ".")
         self.stdout.write(self.style.SUCCESS(f"\nAll {len(results)} governance checks passed."))
+
+    def _views(self) -> list[str]:
+        """Print the governance views' verdicts; return the names of those that failed."""
+        self.stdout.write("\n## Governance views (as aibos_monitor_role)\n")
+        try:
+            rows = read_governance_summary("monitor")
+        except DatabaseError as exc:  # e.g. no AIBOS_MONITOR_ROLE_PASSWORD: fail, do not skip
+            self.stdout.write(f"{self.style.ERROR('FAIL')}  cannot read the views: {exc}".strip())
+            return ["unreadable"]
+        for row in rows:
+            passed = row["status"] == "PASS"
+            verdict = self.style.SUCCESS("PASS") if passed else self.style.ERROR("FAIL")
+            self.stdout.write(
+                f"{verdict}  {row['check_name']:<30} {row['checked']} checked, {row['failed']} failed"
+            )
+            for failure in row["failures"]:
+                self.stdout.write(
+                    "\n".join(
+                        textwrap.wrap(
+                            f"- {failure}",
+                            WIDTH,
+                            initial_indent="      ",
+                            subsequent_indent="        ",
+                        )
+                    )
+                )
+        return [row["check_name"] for row in rows if row["status"] != "PASS"]
