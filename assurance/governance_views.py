@@ -305,7 +305,7 @@ SELECT 'grant', g.role_name, g.object_name, g.privilege,
               SELECT 1 FROM allowed a
                WHERE a.role_name = g.role_name AND a.schema_name = g.schema_name
                  AND (a.privilege = g.declared_as
-                      OR a.privilege = 'SELECT ON ' || g.object_name AND g.declared_as = 'SELECT'))
+                      OR a.privilege = g.declared_as || ' ON ' || g.object_name))
            THEN 'not declared for ' || g.role_name || ' in schema ' || g.schema_name
        END AS problem) j
  WHERE g.role_name = ANY({roles}) OR g.role_name = 'PUBLIC';
