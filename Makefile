@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 export DJANGO_DEBUG ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate seed test lint format typecheck pytest fuzz bench db-stop clean
+.PHONY: help install run migrate seed trust test lint format typecheck pytest fuzz bench db-stop clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ migrate: install ## Deploy schemas, roles, tables, grants, RLS and triggers
 seed: install ## Create the demo tenants (idempotent)
 	$(BIN)/python manage.py seed_demo
 
+trust: install migrate ## CFO Trust Test: seed, attack as the runtime roles, report (trust-test/)
+	$(BIN)/python manage.py trust_test
+
 test: lint typecheck pytest fuzz ## Lint, type-check, run the test suite and fuzz the live API
 
 lint: install ## ruff lint + format check
@@ -42,7 +45,7 @@ format: install ## Apply ruff fixes and formatting
 
 typecheck: install ## mypy with django-stubs
 	# The stubs plugin imports settings; a placeholder URL keeps it from starting a database.
-	DATABASE_URL=postgres://typecheck@127.0.0.1:1/none $(BIN)/mypy aibos kernel config finance
+	DATABASE_URL=postgres://typecheck@127.0.0.1:1/none $(BIN)/mypy aibos kernel config finance assurance
 
 pytest: install ## Run the test suite only
 	$(BIN)/pytest

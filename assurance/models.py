@@ -46,12 +46,8 @@ class SecurityEvent(TenantScopedModel):
             ),
         ]
         indexes = [
-            models.Index(
-                fields=["tenant_id", "correlation_id"], name="kernel_secevent_run_idx"
-            ),
-            models.Index(
-                fields=["tenant_id", "-created_at"], name="kernel_secevent_recent_idx"
-            ),
+            models.Index(fields=["tenant_id", "correlation_id"], name="kernel_secevent_run_idx"),
+            models.Index(fields=["tenant_id", "-created_at"], name="kernel_secevent_recent_idx"),
         ]
 
     def __str__(self) -> str:
