@@ -62,7 +62,7 @@ class Expect:
         if self.sqlstate:
             return f"SQLSTATE {self.sqlstate}" + (f" {self.rule}" if self.rule else "")
         if self.http is not None:
-            return f"HTTP {self.http}"
+            return f"HTTP {self.http}" + (f", {self.rows} rows" if self.rows is not None else "")
         if self.rows is not None:
             return f"{self.rows} rows"
         return f"raises {self.error}"
