@@ -248,7 +248,7 @@ def register(r: Registry) -> None:
     r.add(
         name="payments.self_approval_sql",
         title="The maker approves their own payment, with a valid grant (raw SQL)",
-        layer=GUARD,
+        layer=CONSTRAINT,
         tsc=MAKER_CHECKER,
         expect=Expect(sqlstate="23514", rule="finance_paymentapproval_not_requester"),
         attempt=_self_approval,

@@ -546,7 +546,7 @@ def register(r: Registry) -> None:
         ("roles.set_role_other_runtime_role", k, "SET LOCAL ROLE aibos_finance_role"),
         ("roles.set_role_readonly", f, "SET LOCAL ROLE aibos_readonly"),
         ("roles.set_session_authorization", f, "SET SESSION AUTHORIZATION postgres"),
-        ("roles.create_role", k, "CREATE ROLE trust_test_intruder LOGIN BYPASSRLS"),
+        ("roles.create_role", k, "CREATE ROLE trust_test_intruder LOGIN"),
         ("roles.disable_rls", k, "ALTER TABLE kernel.users DISABLE ROW LEVEL SECURITY"),
         ("roles.drop_policy", f, "DROP POLICY tenant_isolation ON finance.payments"),
     ):

@@ -112,6 +112,22 @@ class Got:
         return self.error == expect.error
 
 
+# A 42501 says "insufficient privilege" whoever raised it: a missing grant, an RLS policy or a
+# trigger (the append-only trigger raises 42501 too). Where an attack names no rule, the
+# message tells which layer refused, so a protection replaced by another is not a PASS.
+LAYER_MESSAGES = {
+    PRIVILEGE: ("permission denied", "must be owner", "must be superuser"),
+    RLS: ("new row violates row-level security", "query would be affected by row-level security"),
+}
+
+
+def refused_by_layer(layer: str, expect: Expect, got: Got) -> bool:
+    if got.sqlstate != "42501" or expect.rule:
+        return True
+    prefixes = LAYER_MESSAGES.get(layer)
+    return prefixes is None or got.message.startswith(prefixes)
+
+
 Probe = Callable[[Dataset], str | None]  # a problem, or None when nothing changed
 
 

@@ -28,7 +28,7 @@ from aibos.tenancy import tenant_context
 from assurance.models import SecurityEvent
 
 from . import attacks_ledger, attacks_payments, attacks_tenancy
-from .base import Attack, Got, Registry, attacker
+from .base import Attack, Got, Registry, attacker, refused_by_layer
 from .dataset import Dataset
 
 PASS, FAIL = "PASS", "FAIL"
@@ -97,7 +97,7 @@ def judge(attack: Attack, ds: Dataset) -> tuple[Got, str | None]:
 
 
 def verdict(attack: Attack, got: Got, problem: str | None) -> tuple[str, str]:
-    if got.matches(attack.expect):
+    if got.matches(attack.expect) and refused_by_layer(attack.layer, attack.expect, got):
         return (FAIL, CHANGED) if problem else (PASS, "")
     # Rows, or a 2xx/3xx, where a refusal (or no rows) was due: the attempt went through.
     return FAIL, (UNEXPECTED if got.refused else NOT_BLOCKED)
