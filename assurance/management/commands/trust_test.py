@@ -54,8 +54,8 @@ class Command(BaseCommand):
             for a in attacks:
                 self.stdout.write(f"{a.name:<48} {a.layer:<13} {a.expect}  {','.join(a.tsc)}")
             return
-        started = time.perf_counter()
-        run_id = f"trust-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+        started, started_at = time.perf_counter(), dt.datetime.now(dt.UTC)
+        run_id = f"trust-{started_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
         self.stdout.write(f"CFO Trust Test {run_id}: seeding the challenge tenants ...")
         ds = dataset_seed()
         seeded = time.perf_counter()
@@ -67,7 +67,7 @@ class Command(BaseCommand):
         self.stdout.write("")
         run = report.Run(
             run_id=run_id,
-            started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            started_at=started_at.isoformat(timespec="seconds"),
             database=str(connections["default"].settings_dict["NAME"]),
             tenants=[
                 {"role": role, "slug": s.tenant.slug, "id": str(s.tenant.id)}
