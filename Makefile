@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 export DJANGO_DEBUG ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate seed test lint format typecheck pytest fuzz bench db-stop clean
+.PHONY: help install run migrate seed trust test lint format typecheck pytest fuzz bench db-stop clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -29,6 +29,9 @@ migrate: install ## Deploy schemas, roles, tables, grants, RLS and triggers
 
 seed: install ## Create the demo tenants (idempotent)
 	$(BIN)/python manage.py seed_demo
+
+trust: install migrate ## CFO Trust Test: seed, attack as the runtime roles, report (trust-test/)
+	$(BIN)/python manage.py trust_test
 
 test: lint typecheck pytest fuzz ## Lint, type-check, run the test suite and fuzz the live API
 

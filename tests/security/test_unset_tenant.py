@@ -66,6 +66,12 @@ def _populate_every_tenant_table() -> None:
             [t],
         ),
         (
+            "INSERT INTO kernel.security_events (tenant_id, kind, source, name, layer, db_role,"
+            " expected, outcome, sqlstate, rule, detail, tsc, actor, correlation_id)"
+            " VALUES (%s, 'blocked_attempt', 't', 't', 'RLS', '', '', '', '', '', '', '[]', 't', 't')",
+            [t],
+        ),
+        (
             "INSERT INTO kernel.api_credentials (tenant_id, name, key_id, secret_hash, canon_id) VALUES (%s, 'k', 'k1', 'h', '00000000-0000-4000-8000-0000000000d1')",
             [t],
         ),
