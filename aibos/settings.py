@@ -169,7 +169,7 @@ SIGNING_KEY_FILE = Path(
 )
 # The Trust Test's latest JSON result, included in every evidence pack.
 TRUST_TEST_RESULT = Path(
-    env.str("AIBOS_TRUST_TEST_RESULT", default=str(BASE_DIR / "trust-test" / "trust_test.json"))
+    env.str("AIBOS_TRUST_TEST_RESULT", default=str(BASE_DIR / "trust-test" / "results.json"))
 )
 # The sealer writes a checkpoint of each chain it extended at most this often (and on exit).
 AUDIT_CHECKPOINT_SECONDS = env.float("AIBOS_CHECKPOINT_SECONDS", default=60.0)

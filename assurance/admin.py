@@ -8,7 +8,8 @@ from pathlib import Path
 from django.contrib import admin, messages
 from django.core.management.base import CommandError
 from django.db.models import QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest
+from django.http.response import HttpResponseBase
 
 from assurance.evidence import export_pack
 from kernel.admin import TenantAdmin
@@ -24,7 +25,7 @@ class AssuredTenantAdmin(TenantAdmin):
     @admin.action(description="Export evidence pack (signed ZIP)")
     def export_evidence(
         self, request: HttpRequest, queryset: QuerySet[Tenant]
-    ) -> HttpResponse | None:
+    ) -> HttpResponseBase | None:
         if not getattr(request.user, "is_superuser", False):
             self.message_user(request, ADMINS_ONLY, messages.ERROR)
             return None

@@ -232,7 +232,7 @@ def compliance_report(
     evidence: dict[str, Evidence] = {}
     for source in SOURCES:
         evidence.update(source(scope))
-    trust_time = str(trust_result.get("finished_at") or trust_result.get("started_at") or "")
+    trust_time = str(trust_result.get("started_at") or "")
     controls = []
     for control in CONTROLS:
         items = [evidence[s] for s in control.sources if s in evidence]
@@ -242,8 +242,9 @@ def compliance_report(
                     Evidence(
                         "trust test attack",
                         str(attack.get("name")),
-                        bool(attack.get("passed")),
-                        f"blocked by {attack.get('layer')}: {attack.get('got') or attack.get('detail', '')}",
+                        attack.get("verdict") == "PASS",
+                        f"{attack.get('layer')}: expected {(attack.get('expected') or {}).get('text')}, "
+                        f"got {(attack.get('got') or {}).get('text')}",
                         trust_time,
                     )
                 )

@@ -107,3 +107,14 @@ def read_checkpoints(system_id: str, base: Path | None = None) -> dict[UUID, lis
     for checkpoints in found.values():
         checkpoints.sort(key=lambda c: c.size)
     return found
+
+
+def write_heads(
+    key: SigningKey, system_id: str, heads: dict[UUID, tuple[int, bytes]], base: Path | None = None
+) -> int:
+    """Sign and write a checkpoint of each chain head (tenant -> (size, head)); how many new."""
+    written = 0
+    for tenant, (size, head) in sorted(heads.items()):
+        if write_checkpoint(make_checkpoint(key, system_id, tenant, size, head), system_id, base):
+            written += 1
+    return written

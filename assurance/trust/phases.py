@@ -3,19 +3,20 @@
 **Governance checks** (`GOVERNANCE_CHECKS`): a list of callables, each taking the run's
 :class:`Dataset` and returning :class:`CheckOutcome` values (name, passed, detail, TSC ids,
 group). The groups are the seeds' §14.6 table: tenant isolation, schema boundary, journal
-integrity, immutability, audit chain. What exists today is wired in: the catalog checks of
-``aibos.db.governance_checks.run_checks`` and a balance check of the challenge journals. The
-audit chain check is a placeholder reported as PENDING (never as passed) until the audit-chain
-work provides a verifier: append a callable here.
+integrity, immutability, audit chain: the catalog checks of
+``aibos.db.governance_checks.run_checks`` and the governance views (both as the monitor role),
+a balance check of the challenge journals, and the audit chains of the challenge tenants
+(sealed, then recomputed against their signed checkpoints).
 
-**Evidence export + verify** (`EVIDENCE_STEPS`): a placeholder step list, reported as NOT RUN.
-The evidence-pack work replaces :func:`evidence_steps` with steps that export and verify.
+**Evidence export + verify** (:func:`evidence_steps`): the attacker tenant's pack is exported and
+checked by its own stdlib verifier; either failing fails the run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.db import connections
 
@@ -62,8 +63,8 @@ _CATALOG = {
 
 
 def catalog_checks(ds: Dataset) -> list[CheckOutcome]:
-    """The deployed catalog (as the owner, read-only): roles, ownership, RLS, grants, triggers."""
-    with connections["default"].cursor() as cur:
+    """The deployed catalog, read as the monitor role: roles, ownership, RLS, grants, triggers."""
+    with connections["monitor"].cursor() as cur:
         results = run_checks(cur)
     return [
         CheckOutcome(
@@ -107,19 +108,94 @@ def journals_balance(ds: Dataset) -> list[CheckOutcome]:
     return outcomes
 
 
-def audit_chain_pending(ds: Dataset) -> list[CheckOutcome]:
-    return [
-        CheckOutcome(
-            name="audit.chain_verifies",
-            group=AUDIT_CHAIN,
-            status=PENDING,
-            detail="placeholder: the audit-chain verifier is not integrated yet",
-            tsc=("CC7.2", "PI1.5"),
+# kernel.v_governance_summary check -> (group, TSC ids)
+_VIEWS = {
+    "tenant_isolation": (TENANT_ISOLATION, ("CC6.1",)),
+    "double_entry": (JOURNAL_INTEGRITY, ("PI1.3", "PI1.5")),
+}
+
+
+def governance_view_checks(ds: Dataset) -> list[CheckOutcome]:
+    """kernel.v_governance_summary, read as aibos_monitor_role: computed from the catalog and
+    the data of every tenant, not only the challenge ones."""
+    from assurance.governance_views import read_governance_summary
+
+    outcomes = []
+    for row in read_governance_summary("monitor"):
+        name = row["check_name"]
+        group, tsc = _VIEWS.get(name) or (
+            (SCHEMA_BOUNDARY, ("CC6.1", "CC6.2"))
+            if name.startswith("schema_boundary")
+            else (IMMUTABILITY, ("CC8.1", "PI1.5"))
         )
-    ]
+        failures = list(row["failures"] or [])
+        outcomes.append(
+            CheckOutcome(
+                name=f"view.{name}",
+                group=group,
+                status=PASSED if row["status"] == "PASS" else FAILED,
+                detail=f"{row['checked']} checked, {row['failed']} failed"
+                + (f": {failures}" if failures else ""),
+                tsc=tsc,
+            )
+        )
+    return outcomes
 
 
-GOVERNANCE_CHECKS: list[GovernanceCheck] = [catalog_checks, journals_balance, audit_chain_pending]
+def audit_chain_checks(ds: Dataset) -> list[CheckOutcome]:
+    """Seal what is final, then recompute the challenge tenants' chains (and their signed
+    checkpoints, when a key is configured); report every break."""
+    from assurance.chain.checkpoints import read_checkpoints, system_identifier, write_heads
+    from assurance.chain.sealer import SEALER_ALIAS, seal_status, seal_until_caught_up
+    from assurance.chain.verifier import verify_all
+    from assurance.signing import key_path, load_signing_key
+
+    sealed = seal_until_caught_up()
+    tenants = [ds.a.tenant.id, ds.b.tenant.id]
+    system_id = system_identifier(SEALER_ALIAS)
+    public = None
+    if key_path().exists():  # as `audit_seal` does: a signed checkpoint of each head it extended
+        key = load_signing_key()
+        write_heads(key, system_id, sealed.heads)
+        public = key.public_raw
+    issued = read_checkpoints(system_id)
+    reports, inserted = verify_all(tenants, {t: issued.get(t, []) for t in tenants}, public)
+    outcomes = []
+    for report in reports:
+        breaks = report.breaks + [b for b in inserted if b.tenant_id == report.tenant_id]
+        outcomes.append(
+            CheckOutcome(
+                name=f"audit.chain_verifies.{report.tenant_id}",
+                group=AUDIT_CHAIN,
+                status=FAILED if breaks or report.size == 0 else PASSED,
+                detail=f"{report.size} links, {report.checkpoints} checkpoints, "
+                + (
+                    f"{len(breaks)} breaks: {[str(b) for b in breaks[:5]]}"
+                    if breaks
+                    else "no breaks"
+                ),
+                tsc=("CC7.2", "PI1.5"),
+            )
+        )
+    status = seal_status()
+    outcomes.append(
+        CheckOutcome(
+            name="audit.all_events_sealed",
+            group=AUDIT_CHAIN,
+            status=PASSED if status.unsealed_events == 0 else FAILED,
+            detail=f"{status.unsealed_events} events not sealed after sealing",
+            tsc=("CC7.2",),
+        )
+    )
+    return outcomes
+
+
+GOVERNANCE_CHECKS: list[GovernanceCheck] = [
+    catalog_checks,
+    governance_view_checks,
+    journals_balance,
+    audit_chain_checks,
+]
 
 
 def governance_checks(ds: Dataset) -> list[CheckOutcome]:
@@ -143,22 +219,43 @@ def governance_checks(ds: Dataset) -> list[CheckOutcome]:
 @dataclass(frozen=True)
 class EvidenceStep:
     name: str
-    status: str  # "NOT RUN" until the evidence-pack work implements it
+    status: str  # PASS or FAIL
     detail: str
 
 
-NOT_RUN = "NOT RUN"
-EVIDENCE_STEPS = (
-    ("evidence.export", "export the evidence pack (deterministic ZIP, manifest, signature)"),
-    ("evidence.verify_manifest", "verify every file's SHA-256 and row count"),
-    ("evidence.verify_signature", "verify the manifest signature (Ed25519)"),
-    ("evidence.verify_chain", "verify the audit chain against the last signed checkpoint"),
-)
+def evidence_steps(ds: Dataset, out_dir: Path) -> list[EvidenceStep]:
+    """Export the attacker tenant's evidence pack (it carries this run's results, written just
+    before) and run the pack's own stdlib verifier on it."""
+    from django.core.management.base import CommandError
 
+    from assurance.evidence import export_pack
+    from assurance.evidence import verify as pack_verify
 
-def evidence_steps(ds: Dataset) -> list[EvidenceStep]:
-    """Placeholder: nothing is exported or verified yet, and nothing is reported as passed."""
-    return [
-        EvidenceStep(name=name, status=NOT_RUN, detail=f"placeholder, not implemented: {what}")
-        for name, what in EVIDENCE_STEPS
+    tenant = ds.a.tenant
+    pack = out_dir / f"evidence-{tenant.slug}.zip"
+    try:
+        result = export_pack(tenant.id, tenant.slug, pack)
+    except CommandError as exc:
+        return [EvidenceStep("evidence.export", FAILED, str(exc))]
+    chain = result.manifest["chain"]
+    steps = [
+        EvidenceStep(
+            "evidence.export",
+            PASSED,
+            f"{pack} ({pack.stat().st_size} bytes): {len(result.manifest['files'])} files, "
+            f"{chain['events']} audit events (seq {chain['first_seq']}..{chain['last_seq']}), "
+            f"{len(result.manifest['checkpoints'])} checkpoints, gaps {chain['gaps']}",
+        )
     ]
+    report = pack_verify.verify(str(pack))
+    steps.append(
+        EvidenceStep(
+            "evidence.verify",
+            FAILED if report.failures else PASSED,
+            "; ".join(report.failures)
+            if report.failures
+            else f"verify.py: {len(report.passed)} checks passed (signature, files, chain, "
+            "checkpoints, ledger)",
+        )
+    )
+    return steps

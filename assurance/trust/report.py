@@ -42,8 +42,17 @@ class Run:
         return [c for c in self.checks if c.status not in (PASS, PENDING)]
 
     @property
+    def failed_evidence(self) -> list[EvidenceStep]:
+        return [s for s in self.evidence if s.status != PASS]
+
+    @property
     def ok(self) -> bool:
-        return bool(self.results) and not self.failed and not self.failed_checks
+        return (
+            bool(self.results)
+            and not self.failed
+            and not self.failed_checks
+            and not self.failed_evidence
+        )
 
 
 def _expected(attack: Attack) -> dict[str, Any]:
@@ -128,7 +137,9 @@ def as_json(run: Run) -> dict[str, Any]:
             ],
         },
         "evidence": {
-            "status": "not implemented (placeholder)",
+            "status": "not run yet"
+            if not run.evidence
+            else ("FAIL" if run.failed_evidence else "PASS"),
             "steps": [
                 {"name": s.name, "status": s.status, "detail": s.detail} for s in run.evidence
             ],
@@ -212,13 +223,17 @@ def write_junit(run: Run, path: Path) -> None:
         "testsuite",
         name="trust_test.evidence",
         tests=str(len(run.evidence)),
-        failures="0",
+        failures=str(len(run.failed_evidence)),
         errors="0",
-        skipped=str(len(run.evidence)),
+        skipped="0",
     )
     for s in run.evidence:
         case = ET.SubElement(evidence, "testcase", classname="trust_test.evidence", name=s.name)
-        ET.SubElement(case, "skipped", message=s.detail)
+        props = ET.SubElement(case, "properties")
+        for t in ("CC4.1", "CC7.2"):
+            ET.SubElement(props, "property", name="tsc", value=t)
+        if s.status != PASS:
+            ET.SubElement(case, "failure", message=s.detail[:500], type="evidence failed")
     path.parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
 
@@ -270,6 +285,6 @@ def summary(run: Run) -> list[str]:
                 out.append(f"  {c.status:<7} {c.name}: {_cut(c.detail, 120)}")
     if run.evidence:
         out.append("")
-        out.append("Evidence export + verify: placeholder, not run (not counted as passed)")
-        out += [f"  {s.status:<7} {s.name}" for s in run.evidence]
+        out.append("Evidence export + verify")
+        out += [f"  {s.status:<7} {s.name}: {_cut(s.detail, 140)}" for s in run.evidence]
     return out

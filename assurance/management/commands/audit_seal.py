@@ -20,7 +20,7 @@ from uuid import UUID
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from assurance.chain.checkpoints import make_checkpoint, system_identifier, write_checkpoint
+from assurance.chain.checkpoints import system_identifier, write_heads
 from assurance.chain.sealer import (
     SEALER_ALIAS,
     SealBatch,
@@ -47,10 +47,7 @@ class Checkpointer:
 
     def flush(self) -> None:
         if self.key is not None:
-            for tenant, (size, head) in sorted(self.pending.items()):
-                checkpoint = make_checkpoint(self.key, self.system_id, tenant, size, head)
-                if write_checkpoint(checkpoint, self.system_id):
-                    self.written += 1
+            self.written += write_heads(self.key, self.system_id, self.pending)
         self.pending.clear()
         self.last = time.monotonic()
 

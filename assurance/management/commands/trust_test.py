@@ -5,23 +5,30 @@ exactly as expected and no governance check failed."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 import uuid
 from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
+from assurance.signing import generate_signing_key, key_path
 from assurance.trust import report
 from assurance.trust.dataset import dataset_seed
 from assurance.trust.phases import evidence_steps, governance_checks
 from assurance.trust.runner import PASS, Result, all_attacks, run_attacks
 
-DEFAULT_DIR = Path("trust-test")
 FAILED = (
-    "{failed} of {total} attacks were not blocked as expected; {checks} governance checks failed."
+    "{failed} of {total} attacks were not blocked as expected; {checks} governance checks "
+    "failed; {evidence} evidence steps failed."
+)
+DEV_KEY = (
+    "No signing key configured: created a development key at {path} (checkpoints and the "
+    "evidence pack are signed with it). In production set AIBOS_SIGNING_KEY_FILE."
 )
 
 
@@ -33,8 +40,10 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--json", type=Path, default=DEFAULT_DIR / "results.json")
-        parser.add_argument("--junit", type=Path, default=DEFAULT_DIR / "junit.xml")
+        parser.add_argument(
+            "--json", type=Path, default=None, help="Default: AIBOS_TRUST_TEST_RESULT."
+        )
+        parser.add_argument("--junit", type=Path, default=None, help="Default: beside the JSON.")
         parser.add_argument(
             "--only",
             action="append",
@@ -54,6 +63,9 @@ class Command(BaseCommand):
             for a in attacks:
                 self.stdout.write(f"{a.name:<48} {a.layer:<13} {a.expect}  {','.join(a.tsc)}")
             return
+        json_path = Path(options["json"] or settings.TRUST_TEST_RESULT)
+        junit_path = Path(options["junit"] or json_path.with_name("junit.xml"))
+        self._ensure_signing_key()
         started, started_at = time.perf_counter(), dt.datetime.now(dt.UTC)
         run_id = f"trust-{started_at:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
         self.stdout.write(f"CFO Trust Test {run_id}: seeding the challenge tenants ...")
@@ -75,28 +87,43 @@ class Command(BaseCommand):
             ],
             results=results,
             checks=governance_checks(ds),
-            evidence=evidence_steps(ds),
             seed_seconds=seeded - started,
         )
+        # The pack carries this run's attacks and checks: write them first, then export.
+        run.seconds = time.perf_counter() - started
+        report.write_json(run, json_path)
+        run.evidence = evidence_steps(ds, json_path.parent)
         run.seconds = time.perf_counter() - started
         for line in report.table(results):
             self.stdout.write(self._colour(line))
         self.stdout.write("")
         for line in report.summary(run):
             self.stdout.write(line)
-        report.write_json(run, options["json"])
-        report.write_junit(run, options["junit"])
+        report.write_json(run, json_path)
+        report.write_junit(run, junit_path)
         self.stdout.write(
-            f"\nResults: {options['json']}  JUnit: {options['junit']}  "
+            f"\nResults: {json_path}  JUnit: {junit_path}  "
             f"Elapsed: {run.seconds:.1f}s (seed {run.seed_seconds:.1f}s)"
         )
         if not run.ok:
             raise CommandError(
                 FAILED.format(
-                    failed=len(run.failed), total=len(results), checks=len(run.failed_checks)
+                    failed=len(run.failed),
+                    total=len(results),
+                    checks=len(run.failed_checks),
+                    evidence=len(run.failed_evidence),
                 )
             )
         self.stdout.write(self.style.SUCCESS(f"All {len(results)} attacks blocked as expected."))
+
+    def _ensure_signing_key(self) -> None:
+        """A fresh clone has no key: make a development one where the default path points
+        (git-ignored), unless a key file was configured explicitly (then its absence is an
+        error the evidence step reports)."""
+        if os.environ.get("AIBOS_SIGNING_KEY_FILE") or key_path().exists():
+            return
+        generate_signing_key(key_path())
+        self.stderr.write(DEV_KEY.format(path=key_path()))
 
     def _dot(self, result: Result) -> None:
         self.stdout.write("." if result.verdict == PASS else "F", ending="")
