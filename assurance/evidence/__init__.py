@@ -89,8 +89,8 @@ def governance_checks() -> list[dict[str, Any]]:
         ]
 
 
-def latest_trust_test() -> dict[str, Any]:
-    path = Path(settings.TRUST_TEST_RESULT)
+def latest_trust_test(path: Path | None = None) -> dict[str, Any]:
+    path = Path(path or settings.TRUST_TEST_RESULT)
     if not path.exists():
         return {"status": "not run", "looked_for": str(path)}
     result: dict[str, Any] = json.loads(path.read_text())
@@ -116,10 +116,11 @@ def export_pack(
     end: dt.date | None = None,
     progress: Progress | None = None,
     compress_level: int = 6,
+    trust_result: Path | None = None,
 ) -> ExportResult:
     from assurance.compliance import compliance_report
 
-    trust = latest_trust_test()
+    trust = latest_trust_test(trust_result)
     documents = {
         "governance_checks": governance_checks(),
         "catalog": catalog_snapshot(),

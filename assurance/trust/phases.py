@@ -223,7 +223,7 @@ class EvidenceStep:
     detail: str
 
 
-def evidence_steps(ds: Dataset, out_dir: Path) -> list[EvidenceStep]:
+def evidence_steps(ds: Dataset, results: Path) -> list[EvidenceStep]:
     """Export the attacker tenant's evidence pack (it carries this run's results, written just
     before) and run the pack's own stdlib verifier on it."""
     from django.core.management.base import CommandError
@@ -232,9 +232,9 @@ def evidence_steps(ds: Dataset, out_dir: Path) -> list[EvidenceStep]:
     from assurance.evidence import verify as pack_verify
 
     tenant = ds.a.tenant
-    pack = out_dir / f"evidence-{tenant.slug}.zip"
+    pack = results.parent / f"evidence-{tenant.slug}.zip"
     try:
-        result = export_pack(tenant.id, tenant.slug, pack)
+        result = export_pack(tenant.id, tenant.slug, pack, trust_result=results)
     except CommandError as exc:
         return [EvidenceStep("evidence.export", FAILED, str(exc))]
     chain = result.manifest["chain"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 import xml.etree.ElementTree as ET
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -125,11 +126,26 @@ def test_the_json_and_junit_are_well_formed_and_map_tsc_ids(
         assert attack["layer"] and attack["expected"]["text"] == attack["got"]["text"]
         assert attack["security_event_id"], attack["name"]
     assert set(results["tsc"]) == {t for a in results["attacks"] for t in a["tsc"]}
-    # The later phases: real governance checks, and an evidence placeholder never "passed".
+    # The later phases: governance checks of every group, then the evidence pack exported
+    # (carrying this run's results) and verified by its own verifier.
     checks = results["governance_checks"]
-    assert checks["failed"] == 0 and checks["passed"] >= 6
-    assert {c["group"] for c in checks["checks"]} >= {"tenant isolation", "journal integrity"}
-    assert {s["status"] for s in results["evidence"]["steps"]} == {"NOT RUN"}
+    assert checks["failed"] == 0 and checks["pending"] == 0 and checks["passed"] >= 6
+    assert {c["group"] for c in checks["checks"]} == {
+        "tenant isolation",
+        "schema boundary",
+        "journal integrity",
+        "immutability",
+        "audit chain",
+    }
+    steps = {s["name"]: s for s in results["evidence"]["steps"]}
+    assert {n: s["status"] for n, s in steps.items()} == {
+        "evidence.export": "PASS",
+        "evidence.verify": "PASS",
+    }
+    pack = tmp_path / "evidence-trust-test-a.zip"
+    with zipfile.ZipFile(pack) as z:
+        carried = json.loads(z.read("governance/trust_test.json"))
+    assert carried["run_id"] == results["run_id"]
 
     root = ET.parse(tmp_path / "junit.xml").getroot()
     suite = root.find("testsuite[@name='trust_test.attacks']")
@@ -142,7 +158,8 @@ def test_the_json_and_junit_are_well_formed_and_map_tsc_ids(
         assert tsc and set(tsc) <= set(TSC), case.get("name")
         assert case.find("failure") is None
     evidence = root.find("testsuite[@name='trust_test.evidence']")
-    assert evidence is not None and evidence.get("skipped") == str(len(evidence))
+    assert evidence is not None and evidence.get("failures") == "0"
+    assert len(evidence.findall("testcase")) == 2
 
 
 def test_a_blocked_attempt_leaves_a_security_event_after_its_rollback(committed: None) -> None:

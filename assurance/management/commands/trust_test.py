@@ -92,7 +92,7 @@ class Command(BaseCommand):
         # The pack carries this run's attacks and checks: write them first, then export.
         run.seconds = time.perf_counter() - started
         report.write_json(run, json_path)
-        run.evidence = evidence_steps(ds, json_path.parent)
+        run.evidence = evidence_steps(ds, json_path)
         run.seconds = time.perf_counter() - started
         for line in report.table(results):
             self.stdout.write(self._colour(line))
