@@ -23,13 +23,35 @@ GENESIS = bytes(32)
 # The chain of platform-wide events (tenant_id NULL: tenants, permissions, global settings).
 PLATFORM_CHAIN = UUID(int=0)
 
-# kernel.audit_events columns in the order every reader selects them; jsonb columns as text, so
-# their numbers reach Python as the exact text PostgreSQL stores.
-EVENT_COLUMNS = (
-    "id, tenant_id, occurred_at, schema_name, table_name, row_id, operation, "
-    "old_values::text, new_values::text, changed_fields::text, actor, actor_user_id, db_role, "
-    "correlation_id, txid"
+# kernel.audit_events columns in the order every reader selects them (event_columns()); jsonb
+# columns as text, so their numbers reach Python as the exact text PostgreSQL stores, and the
+# time already in its canonical form (UTC, microseconds, Z): no datetime parsed and re-printed.
+_COLUMNS = (
+    "id",
+    "tenant_id",
+    "to_char({p}occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
+    "schema_name",
+    "table_name",
+    "row_id",
+    "operation",
+    "old_values::text",
+    "new_values::text",
+    "changed_fields::text",
+    "actor",
+    "actor_user_id",
+    "db_role",
+    "correlation_id",
+    "txid",
 )
+
+
+def event_columns(alias: str = "") -> str:
+    """The select list of an event, its columns qualified by ``alias`` (``"e"``) if given."""
+    prefix = f"{alias}." if alias else ""
+    return ", ".join(c.format(p=prefix) if "{p}" in c else prefix + c for c in _COLUMNS)
+
+
+EVENT_COLUMNS = event_columns()
 
 
 def _json_values(text: str | None) -> Any:
@@ -38,7 +60,9 @@ def _json_values(text: str | None) -> Any:
     return json.loads(text, parse_int=str, parse_float=str)
 
 
-def _utc(moment: dt.datetime) -> str:
+def _utc(moment: dt.datetime | str) -> str:
+    if isinstance(moment, str):  # selected through event_columns(): already canonical
+        return moment
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
@@ -48,6 +72,15 @@ def _text(value: Any) -> str | None:
 
 def canonical_event(row: tuple[Any, ...]) -> bytes:
     """A row selected with :data:`EVENT_COLUMNS` -> its canonical bytes."""
+    return canonical_bytes(event_fields(row))
+
+
+def canonical_bytes(event: Mapping[str, Any]) -> bytes:
+    return json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def event_fields(row: tuple[Any, ...]) -> dict[str, Any]:
+    """A row selected with :data:`EVENT_COLUMNS` -> the event as it is hashed (exact strings)."""
     (
         event_id,
         tenant_id,
@@ -65,7 +98,7 @@ def canonical_event(row: tuple[Any, ...]) -> bytes:
         correlation_id,
         txid,
     ) = row
-    event: Mapping[str, Any] = {
+    return {
         "actor": actor,
         "actor_user_id": _text(actor_user_id),
         "changed_fields": _json_values(changed_fields),
@@ -82,7 +115,6 @@ def canonical_event(row: tuple[Any, ...]) -> bytes:
         "tenant_id": _text(tenant_id),
         "txid": str(txid),
     }
-    return json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def link(previous: bytes, canonical: bytes) -> bytes:

@@ -132,7 +132,8 @@ def seal_batch(alias: str = SEALER_ALIAS, limit: int = BATCH) -> SealBatch:
         )
         result.events = len(rows)
         result.heads = heads
-        result.oldest_event_at = min(row[2] for row in rows)
+        oldest = min(row[2] for row in rows)  # canonical UTC text, ordered like the times
+        result.oldest_event_at = dt.datetime.fromisoformat(oldest.replace("Z", "+00:00"))
     return result
 
 

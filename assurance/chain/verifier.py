@@ -22,7 +22,7 @@ from uuid import UUID
 
 from django.db import connections, transaction
 
-from assurance.chain.canonical import EVENT_COLUMNS, GENESIS, PLATFORM_CHAIN, canonical_event, link
+from assurance.chain.canonical import GENESIS, PLATFORM_CHAIN, canonical_event, event_columns, link
 from assurance.chain.checkpoints import Checkpoint
 from assurance.chain.sealer import SEALER_ALIAS
 from assurance.signing import verify_note
@@ -30,7 +30,7 @@ from assurance.signing import verify_note
 CHUNK = 10_000
 KINDS = ("modified", "missing", "inserted", "checkpoint")
 
-_E_COLUMNS = ", ".join(f"e.{c.strip()}" for c in EVENT_COLUMNS.split(","))
+_E_COLUMNS = event_columns("e")
 
 
 @dataclass(frozen=True)

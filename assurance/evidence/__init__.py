@@ -18,7 +18,7 @@ from django.db import connections
 
 from aibos.db.governance_checks import run_checks
 from aibos.db.roles import OWNER_ROLE, PLATFORM_ROLES, SCHEMAS
-from assurance.evidence.export import EvidenceExport, ExportResult, Period, Progress
+from assurance.evidence.export import COMPRESS_LEVEL, EvidenceExport, ExportResult, Period, Progress
 from assurance.signing import load_signing_key
 
 CATALOG_QUERIES = {
@@ -115,18 +115,22 @@ def export_pack(
     start: dt.date | None = None,
     end: dt.date | None = None,
     progress: Progress | None = None,
-    compress_level: int = 6,
+    compress_level: int = COMPRESS_LEVEL,
     trust_result: Path | None = None,
 ) -> ExportResult:
     from assurance.compliance import compliance_report
 
     trust = latest_trust_test(trust_result)
+    as_of = _data_time(tenant_id)
     documents = {
         "governance_checks": governance_checks(),
         "catalog": catalog_snapshot(),
         "trust_test": trust,
-        # "When verified" is the data's own time, not the wall clock: the same state, the same pack.
-        "compliance": compliance_report(trust, as_of=_data_time(tenant_id), tenant_ids=[tenant_id]),
+        # "When verified" is the data's own time, not the wall clock: the same state, the same
+        # pack. The chain is the one the export itself just recomputed, link by link.
+        "compliance": lambda chain: compliance_report(
+            trust, as_of=as_of, tenant_ids=[tenant_id], chain=chain
+        ),
     }
     return EvidenceExport(
         tenant_id,

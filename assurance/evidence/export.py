@@ -32,13 +32,15 @@ from uuid import UUID
 from django.conf import settings
 from django.db import connections, transaction
 
-from assurance.chain.canonical import EVENT_COLUMNS, GENESIS, canonical_event
+from assurance.chain.canonical import GENESIS, canonical_bytes, event_columns, event_fields, link
 from assurance.chain.checkpoints import read_checkpoints
 from assurance.signing import SigningKey
 
 FORMAT = "aibos.evidence.v1"
 EPOCH = (1980, 1, 1, 0, 0, 0)  # the ZIP format's earliest date: no wall clock in the pack
 PAGE = 2000
+# Deflate level 1: at 1M events the pack is ~11% larger than at 6 and the export ~20% faster.
+COMPRESS_LEVEL = 1
 VERIFY_SOURCE = Path(__file__).with_name("verify.py")
 VERIFY_MD = Path(__file__).with_name("VERIFY.md")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -204,7 +206,7 @@ POPULATIONS = (
 
 AUDIT_SQL = (
     "SELECT s.seq, s.event_id, s.hash, "
-    + ", ".join(f"e.{c.strip()}" for c in EVENT_COLUMNS.split(","))
+    + event_columns("e")
     + " FROM kernel.audit_seals s JOIN kernel.audit_events e ON e.id = s.event_id "
     "WHERE s.tenant_id = %(tenant)s AND s.seq > %(after)s "
     "AND s.seq <= LEAST(%(after)s + %(page)s, %(last)s) ORDER BY s.seq"
@@ -327,7 +329,7 @@ class EvidenceExport:
         period: Period | None = None,
         documents: dict[str, Any] | None = None,
         checkpoint_dir: Path | None = None,
-        compress_level: int = 6,
+        compress_level: int = COMPRESS_LEVEL,
         progress: Progress | None = None,
     ) -> None:
         self.tenant_id, self.tenant_slug, self.key = tenant_id, tenant_slug, key
@@ -425,15 +427,24 @@ class EvidenceExport:
 
         # One pass over the chain feeds the three files, spilled to disk a page at a time.
         spill = SpooledFiles()
+        # Each link is checked as it is written (the export's own snapshot): a break found here
+        # is in the manifest, and the pack's verify.py will fail on it too.
+        previous: bytes | None = bytes.fromhex(chain["previous_hash"])
+        breaks: list[dict[str, Any]] = []
         for seq, event_id, stored, *event in rows():
+            stored = bytes(stored)
             if seq != expected:
                 gaps.append([expected, seq - 1])
-            line = canonical_event(tuple(event))
+                previous = None
+            fields = event_fields(tuple(event))
+            line = canonical_bytes(fields)
+            if previous is not None and link(previous, line) != stored:
+                breaks.append({"seq": seq, "event_id": str(event_id), "kind": "modified"})
+            previous = stored
             jsonl.append(line + b"\n")
-            head = bytes(stored).hex()
+            head = stored.hex()
             seals.add([str(seq), str(event_id), head])
-            ev = json.loads(line)
-            human.add([str(seq), ev["id"], *(ev[c] for c in AUDIT_CSV_COLUMNS[2:])])
+            human.add([str(seq), fields["id"], *(fields[c] for c in AUDIT_CSV_COLUMNS[2:])])
             events += 1
             expected = seq + 1
             if len(jsonl) >= PAGE:
@@ -450,7 +461,7 @@ class EvidenceExport:
         pack.stream("data/audit_seals.csv", spill.read("seals"), rows=events)
         pack.stream("data/audit_events.csv", spill.read("csv"), rows=events)
         spill.close()
-        chain.update(events=events, head_hash=head, gaps=gaps)
+        chain.update(events=events, head_hash=head, gaps=gaps, breaks=breaks)
 
     def _population(self, cur: Any, pack: PackWriter, population: Population) -> dict[str, Any]:
         params = population.params(self.period)
@@ -523,6 +534,8 @@ class EvidenceExport:
                     {"path": path, "size": checkpoint.size, "head": checkpoint.head.hex()}
                 )
             for name, document in sorted(self.documents.items()):
+                if callable(document):  # computed from what the export found (the chain)
+                    document = document(chain)
                 data = json.dumps(
                     document, sort_keys=True, indent=2, ensure_ascii=False, default=str
                 )

@@ -18,7 +18,7 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connections
 from django.test import override_settings
 
-from assurance.chain.canonical import EVENT_COLUMNS, GENESIS, canonical_event, link
+from assurance.chain.canonical import GENESIS, canonical_event, event_columns, link
 from assurance.chain.checkpoints import (
     make_checkpoint,
     read_checkpoints,
@@ -239,7 +239,7 @@ def test_a_rewritten_chain_is_caught_by_its_signed_checkpoint(
     first_event = chain_of(tenant)[0][1]
     owner("UPDATE kernel.audit_events SET actor = 'user:rewritten' WHERE id = %s", [first_event])
     rows = owner(
-        f"SELECT s.seq, {', '.join('e.' + c.strip() for c in EVENT_COLUMNS.split(','))} "
+        f"SELECT s.seq, {event_columns('e')} "
         "FROM kernel.audit_seals s JOIN kernel.audit_events e ON e.id = s.event_id "
         "WHERE s.tenant_id = %s ORDER BY s.seq",
         [tenant],

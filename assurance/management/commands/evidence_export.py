@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from assurance.evidence import export_pack
 from assurance.evidence import verify as pack_verify
+from assurance.evidence.export import COMPRESS_LEVEL
 from kernel.models import Tenant
 
 
@@ -36,7 +37,9 @@ class Command(BaseCommand):
         parser.add_argument("--to", dest="end", type=_date, help="Last day (inclusive).")
         parser.add_argument("--out", type=Path, required=True, help="ZIP file to write.")
         parser.add_argument("--verify", action="store_true", help="Run the pack's verifier after.")
-        parser.add_argument("--compress-level", type=int, default=6, choices=range(0, 10))
+        parser.add_argument(
+            "--compress-level", type=int, default=COMPRESS_LEVEL, choices=range(0, 10)
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         # call_command() passes options unparsed: accept strings as the command line would.
