@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 export DJANGO_DEBUG ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate seed trust test lint format typecheck pytest fuzz bench db-stop clean
+.PHONY: help install run migrate seed trust seal evidence test lint format typecheck pytest fuzz bench db-stop clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -32,6 +32,14 @@ seed: install ## Create the demo tenants (idempotent)
 
 trust: install migrate ## CFO Trust Test: seed, attack as the runtime roles, report (trust-test/)
 	$(BIN)/python manage.py trust_test
+
+seal: install ## Seal the audit log into hash chains and sign checkpoints (once; see audit_seal --follow)
+	$(BIN)/python manage.py signing_keygen --if-missing
+	$(BIN)/python manage.py audit_seal
+	$(BIN)/python manage.py audit_verify
+
+evidence: seal ## Export and verify the evidence pack of TENANT (default acme) to evidence-$(TENANT).zip
+	$(BIN)/python manage.py evidence_export --tenant $(or $(TENANT),acme) --out evidence-$(or $(TENANT),acme).zip --verify
 
 test: lint typecheck pytest fuzz ## Lint, type-check, run the test suite and fuzz the live API
 
@@ -58,6 +66,7 @@ bench: install ## Run the benchmarks (prints figures; see docs/benchmarks.md)
 	$(BIN)/python bench/audit_overhead.py
 	$(BIN)/python bench/posting.py
 	$(BIN)/python bench/balance_read.py
+	$(BIN)/python bench/evidence.py
 
 db-stop: install ## Stop the embedded PostgreSQL (if running)
 	$(BIN)/python -c "from pathlib import Path; from aibos.embedded_postgres import stop_embedded; stop_embedded(Path('.pgdata').resolve())"

@@ -264,3 +264,15 @@ def test_the_admin_action_downloads_a_verifying_pack(
     )
     assert refused.status_code in (200, 403)
     assert "Content-Disposition" not in refused
+
+
+def test_the_parallel_export_writes_the_same_bytes(
+    pack: Path, books: Any, signed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long chain is read by worker processes in the exporter's snapshot: the same pack."""
+    from assurance.evidence import export
+
+    monkeypatch.setattr(export, "PARALLEL_FROM", 1)
+    parallel = signed / "parallel.zip"
+    export_pack(books.tenant.id, books.tenant.slug, parallel)
+    assert parallel.read_bytes() == pack.read_bytes()
