@@ -119,22 +119,33 @@ def _db_verify() -> tuple[int, float]:
     return reports[0].size, elapsed
 
 
+def _tree_rss_kb(pid: int) -> int:
+    total = 0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except (OSError, ValueError):
+            continue
+        pending += [int(c) for c in children]
+    return total
+
+
 def _child(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS (MB) and output of one child process."""
-    # Peak RSS from the child's own VmHWM (its address space after exec): the rusage of a
-    # forked child would count the parent's memory it inherited before exec.
+    """Wall seconds, peak RSS (MB, with its children) and output of one child process."""
+    # Peak RSS: the largest sum of VmRSS over the process and its children (the export's
+    # workers), sampled every 20 ms; rusage would also count the parent's memory a forked
+    # child inherited before exec.
     started = time.perf_counter()
     log = tempfile.TemporaryFile()  # noqa: SIM115 - read back below, closed with the process
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     peak_kb = 0
-    status = Path(f"/proc/{proc.pid}/status")
     while proc.poll() is None:
-        try:
-            for line in status.read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    peak_kb = max(peak_kb, int(line.split()[1]))
-        except (OSError, ValueError):
-            pass
+        peak_kb = max(peak_kb, _tree_rss_kb(proc.pid))
         time.sleep(0.02)
     elapsed = time.perf_counter() - started
     log.seek(0)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import csv
 import hashlib
 import io
 import json
@@ -184,15 +183,20 @@ def verify_chain(
     expected = chain["first_seq"]
     heads: dict[int, bytes] = {}
     links = breaks = 0
-    with pack.open("data/audit_events.jsonl") as events, _lines(pack, "data/audit_seals.csv") as s:
-        seals = csv.reader(s)
-        next(seals)  # header
-        for line, (seq_text, _event_id, stored_hex) in zip(events, seals, strict=False):
-            seq, stored = int(seq_text), bytes.fromhex(stored_hex)
+    sha256 = hashlib.sha256
+    with (
+        io.BufferedReader(pack.open("data/audit_events.jsonl"), 1 << 20) as events,  # type: ignore[type-var]
+        io.BufferedReader(pack.open("data/audit_seals.csv"), 1 << 20) as seals,  # type: ignore[type-var]
+    ):
+        seals.readline()  # header
+        # The seals file is digits and hex only (seq, event id, hash): split, no CSV parser.
+        for line, seal in zip(events, seals, strict=False):
+            seq_text, _event_id, stored_hex = seal.rstrip(b"\r\n").split(b",")
+            seq, stored = int(seq_text), bytes.fromhex(stored_hex.decode())
             if seq != expected:
                 report.failures.append(f"chain: sequence numbers {expected}..{seq - 1} missing")
                 breaks += 1
-            elif hashlib.sha256(TAG + previous + line.rstrip(b"\n")).digest() != stored:
+            elif sha256(TAG + previous + line[:-1]).digest() != stored:
                 report.failures.append(f"chain: link {seq} does not follow (event modified)")
                 breaks += 1
             if seq in wanted:
@@ -206,9 +210,7 @@ def verify_chain(
     if links and previous.hex() != chain["head_hash"]:
         report.failures.append("chain: head differs from the manifest")
         breaks += 1
-    report.check(
-        breaks == 0, f"audit chain: {len(heads)} links verify ({chain['first_seq']}..{last})"
-    )
+    report.check(breaks == 0, f"audit chain: {links} links verify ({chain['first_seq']}..{last})")
     return heads
 
 
