@@ -89,6 +89,34 @@ def governance_checks() -> list[dict[str, Any]]:
         ]
 
 
+# The governance views in a tenant's pack: catalog-wide views whole, the data views restricted to
+# this tenant's rows (and, for the per-entry check, to its failures: a passing ledger is counted
+# in the summaries, not listed entry by entry).
+VIEW_ROWS = {
+    "kernel.v_governance_summary": "true",
+    "kernel.v_tenant_isolation_check": "true",
+    "kernel.v_schema_boundary_check": "true",
+    "finance.v_immutability_check": "true",
+    "kernel.v_tenant_health": "tenant_id = %(tenant)s",
+    "finance.v_journal_integrity_summary": "tenant_id = %(tenant)s",
+    "finance.v_journal_integrity": "tenant_id = %(tenant)s",
+    "finance.v_double_entry_check": "tenant_id = %(tenant)s AND status = 'FAIL'",
+}
+
+
+def governance_views(tenant_id: UUID) -> dict[str, list[dict[str, Any]]]:
+    """The governance views as the monitor reads them, for one tenant's pack (rows sorted, so
+    the same state gives the same document)."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    with connections[CATALOG_ALIAS].cursor() as cur:
+        for view, where in VIEW_ROWS.items():
+            cur.execute(f"SELECT * FROM {view} WHERE {where}", {"tenant": tenant_id})
+            columns = [c.name for c in cur.description]
+            rows = [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
+            found[view] = sorted(rows, key=lambda r: json.dumps(r, sort_keys=True, default=str))
+    return found
+
+
 def latest_trust_test(path: Path | None = None) -> dict[str, Any]:
     path = Path(path or settings.TRUST_TEST_RESULT)
     if not path.exists():
@@ -124,6 +152,7 @@ def export_pack(
     as_of = _data_time(tenant_id)
     documents = {
         "governance_checks": governance_checks(),
+        "governance_views": governance_views(tenant_id),
         "catalog": catalog_snapshot(),
         "trust_test": trust,
         # "When verified" is the data's own time, not the wall clock: the same state, the same

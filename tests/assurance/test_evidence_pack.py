@@ -138,12 +138,17 @@ def test_the_manifest_counts_what_the_files_hold_and_the_tenant_only(
         assert manifest["checkpoints"] and manifest["database"]["system_identifier"]
         (usd,) = manifest["reconciliation"]["posted_journal_totals_by_currency"]
         assert usd["debit"] == usd["credit"] == "65.0000"
+        views = json.loads(z.read("governance/governance_views.json"))
         csv_text = z.read("data/journal_entries.csv").decode()
         jsonl_text = z.read("data/journal_entries.jsonl").decode()
     # Neutralised for spreadsheets, raw in the JSONL twin.
     assert '\'=HYPERLINK(""http://evil.test"")' in csv_text
     assert '"reference":"=HYPERLINK(\\"http://evil.test\\")"' in jsonl_text
     assert safe_cell("-1") == "'-1" and safe_cell("ok") == "ok"
+    # The governance views: every summary check passes; the data views hold this tenant only.
+    assert {r["status"] for r in views["kernel.v_governance_summary"]} == {"PASS"}
+    assert [r["tenant_id"] for r in views["kernel.v_tenant_health"]] == [str(books.tenant.id)]
+    assert views["finance.v_double_entry_check"] == []  # no failing entry
 
 
 @pytest.mark.parametrize(
