@@ -14,395 +14,45 @@ the chain range, checkpoints and gaps; ``manifest.json.sig`` signs it.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import hashlib
-import io
 import json
-import multiprocessing as mp
 import subprocess
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
 from django.db import connections, transaction
 
-from assurance.chain.canonical import GENESIS, canonical_bytes, event_columns, event_fields, link
+from assurance.chain.canonical import GENESIS
 from assurance.chain.checkpoints import read_checkpoints
+from assurance.evidence.chain_files import Progress, write_chain
+from assurance.evidence.files import (
+    PAGE,
+    CsvBuffer,
+    PackWriter,
+    SpooledFiles,
+    jsonl_line,
+    value_text,
+)
+from assurance.evidence.populations import (
+    ENTRY_IN_PERIOD,
+    POPULATIONS,
+    Period,
+    Population,
+    period_params,
+)
 from assurance.signing import SigningKey
 
 FORMAT = "aibos.evidence.v1"
-EPOCH = (1980, 1, 1, 0, 0, 0)  # the ZIP format's earliest date: no wall clock in the pack
-PAGE = 2000
 # Deflate level 1: at 1M events the pack is ~11% larger than at 6 and the export ~20% faster.
 COMPRESS_LEVEL = 1
 VERIFY_SOURCE = Path(__file__).with_name("verify.py")
 VERIFY_MD = Path(__file__).with_name("VERIFY.md")
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-Progress = Callable[[str, int], None]
-
-
-def _text(value: Any) -> Any:
-    """A value as the pack states it: exact strings for numbers, ids and times."""
-    if value is None or isinstance(value, (str, bool)):
-        return value
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    if isinstance(value, (int, Decimal, UUID, dt.date)):
-        return str(value)
-    if isinstance(value, (list, tuple)):
-        return [_text(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _text(v) for k, v in value.items()}
-    return str(value)
-
-
-def _jsonl(row: dict[str, Any]) -> bytes:
-    return json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def safe_cell(value: Any) -> str:
-    """RFC 4180 cell text that a spreadsheet will not run as a formula (the JSONL keeps the
-    raw value)."""
-    if value is None:
-        return ""
-    text = (
-        value if isinstance(value, str) else json.dumps(value, sort_keys=True, ensure_ascii=False)
-    )
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
-@dataclass(frozen=True)
-class Population:
-    name: str
-    columns: tuple[str, ...]
-    sql: str  # selects `columns`, keyset-paged on the first column: %(after)s, %(page)s
-    params: Callable[[Period], dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class Period:
-    start: dt.date | None
-    end: dt.date | None  # inclusive
-
-    def as_json(self) -> dict[str, str | None]:
-        return {"from": _text(self.start), "to": _text(self.end)}
-
-
-def _period_params(period: Period) -> dict[str, Any]:
-    return {"start": period.start, "end": period.end}
-
-
-_ENTRY_IN_PERIOD = (
-    "(%(start)s::date IS NULL OR e.entry_date >= %(start)s) "
-    "AND (%(end)s::date IS NULL OR e.entry_date <= %(end)s)"
-)
-_PAYMENT_IN_PERIOD = (
-    "(%(start)s::date IS NULL OR p.created_at >= %(start)s::date) "
-    "AND (%(end)s::date IS NULL OR p.created_at < %(end)s::date + 1)"
-)
-
-POPULATIONS = (
-    Population(
-        "journal_entries",
-        (
-            "id",
-            "company_id",
-            "entry_date",
-            "reference",
-            "memo",
-            "status",
-            "posting_seq",
-            "posted_at",
-            "posted_by",
-            "created_by",
-            "reversal_of_id",
-            "line_count",
-            "created_at",
-        ),
-        "SELECT e.id, e.company_id, e.entry_date, e.reference, e.memo, e.status, e.posting_seq, "
-        "e.posted_at, e.posted_by, e.created_by, e.reversal_of_id, e.line_count, e.created_at "
-        f"FROM finance.journal_entries e WHERE e.id > %(after)s AND {_ENTRY_IN_PERIOD} "
-        "ORDER BY e.id LIMIT %(page)s",
-        _period_params,
-    ),
-    Population(
-        "journal_lines",
-        (
-            "id",
-            "entry_id",
-            "line_no",
-            "account_id",
-            "debit",
-            "credit",
-            "currency",
-            "txn_amount",
-            "fx_rate",
-            "fx_rate_id",
-            "memo",
-        ),
-        "SELECT l.id, l.entry_id, l.line_no, l.account_id, l.debit, l.credit, l.currency, "
-        "l.txn_amount, l.fx_rate, l.fx_rate_id, l.memo FROM finance.journal_lines l "
-        "JOIN finance.journal_entries e ON e.id = l.entry_id AND e.tenant_id = l.tenant_id "
-        f"WHERE l.id > %(after)s AND {_ENTRY_IN_PERIOD} ORDER BY l.id LIMIT %(page)s",
-        _period_params,
-    ),
-    Population(
-        "payments",
-        (
-            "id",
-            "company_id",
-            "payment_type",
-            "amount",
-            "currency",
-            "beneficiary_name",
-            "reference",
-            "status",
-            "requested_by",
-            "required_approvals",
-            "required_roles",
-            "policy_matrix_id",
-            "policy_band_id",
-            "journal_entry_id",
-            "created_at",
-            "submitted_at",
-            "decided_at",
-            "paid_at",
-            "cancelled_at",
-        ),
-        "SELECT p.id, p.company_id, p.payment_type, p.amount, p.currency, p.beneficiary_name, "
-        "p.reference, p.status, p.requested_by, p.required_approvals, p.required_roles, "
-        "p.policy_matrix_id, p.policy_band_id, p.journal_entry_id, p.created_at, "
-        "p.submitted_at, p.decided_at, p.paid_at, p.cancelled_at FROM finance.payments p "
-        f"WHERE p.id > %(after)s AND {_PAYMENT_IN_PERIOD} ORDER BY p.id LIMIT %(page)s",
-        _period_params,
-    ),
-    Population(
-        "payment_approvals",
-        (
-            "id",
-            "payment_id",
-            "level",
-            "approver",
-            "approver_role",
-            "requester",
-            "decision",
-            "reason",
-            "decided_at",
-        ),
-        "SELECT a.id, a.payment_id, a.level, a.approver, a.approver_role, a.requester, "
-        "a.decision, a.reason, a.decided_at FROM finance.payment_approvals a "
-        "JOIN finance.payments p ON p.id = a.payment_id AND p.tenant_id = a.tenant_id "
-        f"WHERE a.id > %(after)s AND {_PAYMENT_IN_PERIOD} ORDER BY a.id LIMIT %(page)s",
-        _period_params,
-    ),
-)
-
-AUDIT_SQL = (
-    "SELECT s.seq, s.event_id, s.hash, "
-    + event_columns("e")
-    + " FROM kernel.audit_seals s JOIN kernel.audit_events e ON e.id = s.event_id "
-    "WHERE s.tenant_id = %(tenant)s AND s.seq > %(after)s::bigint "
-    "AND s.seq <= LEAST(%(after)s::bigint + %(page)s, %(last)s::bigint) ORDER BY s.seq"
-)
-AUDIT_CSV_COLUMNS = (
-    "seq",
-    "event_id",
-    "occurred_at",
-    "schema_name",
-    "table_name",
-    "row_id",
-    "operation",
-    "actor",
-    "db_role",
-    "correlation_id",
-    "changed_fields",
-)
-
-
-AUDIT_FILES = {
-    "jsonl": "data/audit_events.jsonl",
-    "seals": "data/audit_seals.csv",
-    "csv": "data/audit_events.csv",
-}
-WORKERS = 2
-PARALLEL_FROM = 50_000  # links: below, one process (forking costs more than it saves)
-
-
-@dataclass
-class AuditPart:
-    events: int = 0
-    head: str | None = None
-    gaps: list[list[int]] = field(default_factory=list)
-    breaks: list[dict[str, Any]] = field(default_factory=list)
-
-
-def _split(first: int, last: int, n: int) -> list[tuple[int, int]]:
-    size = max(1, -(-(last - first + 1) // n))
-    return [(a, min(a + size - 1, last)) for a in range(first, last + 1, size)] or [(first, last)]
-
-
-def _concatenated(folder: Path, name: str, parts: int) -> Iterator[bytes]:
-    for i in range(parts):
-        with (folder / f"{name}.{i}").open("rb") as fh:
-            while chunk := fh.read(1 << 20):
-                yield chunk
-
-
-def _audit_part_in_snapshot(
-    params: dict[str, Any],
-    snapshot: str,
-    tenant_id: UUID,
-    first: int,
-    last: int,
-    previous: str | None,
-    folder: Path,
-    index: int,
-) -> AuditPart:
-    """A worker: its own connection as aibos_readonly, in the exporter's snapshot."""
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(**params) as conn, conn.cursor() as cur:
-        conn.autocommit = True  # the transaction below is opened explicitly, with its snapshot
-        cur.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        cur.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
-        cur.execute("SELECT set_config('app.tenant_id', %s, true)", [str(tenant_id)])
-        if previous is None:
-            cur.execute(
-                "SELECT hash FROM kernel.audit_seals WHERE tenant_id = %s AND seq = %s::bigint",
-                [tenant_id, first - 1],
-            )
-            row = cur.fetchone()
-            previous = bytes(row[0]).hex() if row else None
-        part = _audit_part(cur, tenant_id, first, last, previous, folder, index)
-        cur.execute("ROLLBACK")
-    return part
-
-
-def _audit_part(
-    cur: Any,
-    tenant_id: UUID,
-    first: int,
-    last: int,
-    previous_hex: str | None,
-    folder: Path,
-    index: int,
-) -> AuditPart:
-    """Links first..last: canonical lines, seals, the spreadsheet view, each link checked
-    against the one before (the pack's verify.py fails on the same breaks)."""
-    part = AuditPart()
-    previous = bytes.fromhex(previous_hex) if previous_hex is not None else None
-    expected = first
-    jsonl: list[bytes] = []
-    seals = _CsvBuffer(("seq", "event_id", "hash"), header=index == 0)
-    human = _CsvBuffer(AUDIT_CSV_COLUMNS, header=index == 0)
-    files = {name: (folder / f"{name}.{index}").open("wb") for name in AUDIT_FILES}
-    try:
-        for after in range(first - 1, last, PAGE):
-            cur.execute(
-                AUDIT_SQL, {"tenant": tenant_id, "last": last, "after": after, "page": PAGE}
-            )
-            for seq, event_id, stored, *event in cur.fetchall():
-                stored = bytes(stored)
-                if seq != expected:
-                    part.gaps.append([expected, seq - 1])
-                    previous = None
-                fields = event_fields(tuple(event))
-                line = canonical_bytes(fields)
-                if previous is not None and link(previous, line) != stored:
-                    part.breaks.append({"seq": seq, "event_id": str(event_id), "kind": "modified"})
-                previous = stored
-                jsonl.append(line + b"\n")
-                part.head = stored.hex()
-                seals.add([str(seq), str(event_id), part.head])
-                human.add([str(seq), fields["id"], *(fields[c] for c in AUDIT_CSV_COLUMNS[2:])])
-                part.events += 1
-                expected = seq + 1
-            files["jsonl"].write(b"".join(jsonl))
-            files["seals"].write(seals.take())
-            files["csv"].write(human.take())
-            jsonl.clear()
-        files["seals"].write(seals.take())  # the headers, when the range is empty
-        files["csv"].write(human.take())
-        if expected <= last:
-            part.gaps.append([expected, last])
-    finally:
-        for fh in files.values():
-            fh.close()
-    return part
-
-
-@dataclass
-class PackFile:
-    path: str
-    sha256: str
-    bytes: int
-    rows: int | None
-
-    def as_json(self) -> dict[str, Any]:
-        return {"path": self.path, "sha256": self.sha256, "bytes": self.bytes, "rows": self.rows}
-
-
-@dataclass
-class PackWriter:
-    zip: zipfile.ZipFile
-    level: int
-    files: list[PackFile] = field(default_factory=list)
-
-    def _info(self, path: str) -> zipfile.ZipInfo:
-        info = zipfile.ZipInfo(path, date_time=EPOCH)
-        info.compress_type = zipfile.ZIP_DEFLATED
-        info._compresslevel = self.level  # type: ignore[attr-defined]  # 3.11 name
-        info.external_attr = 0o100644 << 16
-        info.create_system = 3
-        return info
-
-    def stream(self, path: str, chunks: Iterator[bytes], rows: int | None = None) -> PackFile:
-        digest, size, counted = hashlib.sha256(), 0, 0
-        with self.zip.open(self._info(path), "w", force_zip64=True) as out:
-            for chunk in chunks:
-                out.write(chunk)
-                digest.update(chunk)
-                size += len(chunk)
-                counted += 1
-        record = PackFile(path, digest.hexdigest(), size, counted if rows is None else rows)
-        self.files.append(record)
-        return record
-
-    def write(self, path: str, data: bytes, rows: int | None = None, listed: bool = True) -> None:
-        with self.zip.open(self._info(path), "w", force_zip64=True) as out:
-            out.write(data)
-        if listed:
-            self.files.append(PackFile(path, hashlib.sha256(data).hexdigest(), len(data), rows))
-
-
-class _CsvBuffer:
-    def __init__(self, columns: tuple[str, ...], *, header: bool = True) -> None:
-        self.buffer = io.StringIO()
-        self.writer = csv.writer(self.buffer, lineterminator="\r\n")  # RFC 4180
-        if header:
-            self.writer.writerow(columns)
-        self.rows = 0
-
-    def add(self, values: list[Any]) -> None:
-        self.writer.writerow([safe_cell(v) for v in values])
-        self.rows += 1
-
-    def take(self) -> bytes:
-        data = self.buffer.getvalue().encode()
-        self.buffer.seek(0)
-        self.buffer.truncate()
-        return data
 
 
 def _git_revision() -> str:
@@ -519,68 +169,16 @@ class EvidenceExport:
             "unsealed_events_in_period": unsealed,
         }
 
-    def _audit(self, cur: Any, pack: PackWriter, chain: dict[str, Any]) -> None:
-        """The chain's three files. Canonicalising is the export's main cost, so a long chain is
-        cut into contiguous parts, each read by a worker process in THIS transaction's snapshot
-        (``pg_export_snapshot``: every part sees exactly what this transaction sees) and written
-        to files of its own, then streamed into the ZIP in order."""
-        first, last = chain["first_seq"], chain["last_seq"]
-        parts = _split(first, last, WORKERS if last - first >= PARALLEL_FROM else 1)
-        with tempfile.TemporaryDirectory(prefix="aibos-evidence-") as folder:
-            if len(parts) == 1:
-                results = [
-                    _audit_part(
-                        cur, self.tenant_id, first, last, chain["previous_hash"], Path(folder), 0
-                    )
-                ]
-            else:
-                cur.execute("SELECT pg_export_snapshot()")
-                (snapshot,) = cur.fetchone()
-                # Plain connection settings only (Django's adapters context does not pickle).
-                params = {
-                    k: v
-                    for k, v in connections["readonly"].get_connection_params().items()
-                    if isinstance(v, (str, int, float, bool))
-                }
-                ctx = mp.get_context("fork")
-                with ProcessPoolExecutor(len(parts), mp_context=ctx) as pool:
-                    futures = [
-                        pool.submit(
-                            _audit_part_in_snapshot,
-                            params,
-                            snapshot,
-                            self.tenant_id,
-                            a,
-                            b,
-                            chain["previous_hash"] if i == 0 else None,
-                            Path(folder),
-                            i,
-                        )
-                        for i, (a, b) in enumerate(parts)
-                    ]
-                    results = [f.result() for f in futures]
-            events = sum(r.events for r in results)
-            self.progress("audit_events", events)
-            for name, path in AUDIT_FILES.items():
-                pack.stream(path, _concatenated(Path(folder), name, len(results)), rows=events)
-        heads = [r.head for r in results if r.head is not None]
-        chain.update(
-            events=events,
-            head_hash=heads[-1] if heads else chain["previous_hash"],
-            gaps=[g for r in results for g in r.gaps],
-            breaks=[b for r in results for b in r.breaks],
-        )
-
     def _population(self, cur: Any, pack: PackWriter, population: Population) -> dict[str, Any]:
         params = population.params(self.period)
         spill = SpooledFiles()
-        table = _CsvBuffer(population.columns)
+        table = CsvBuffer(population.columns)
         lines: list[bytes] = []
         count = 0
         first = "00000000-0000-0000-0000-000000000000"
         for row in self._pages(cur, population.sql, params, lambda r: r[0], first):
-            record = {c: _text(v) for c, v in zip(population.columns, row, strict=True)}
-            lines.append(_jsonl(record) + b"\n")
+            record = {c: value_text(v) for c, v in zip(population.columns, row, strict=True)}
+            lines.append(jsonl_line(record) + b"\n")
             table.add([record[c] for c in population.columns])
             count += 1
             if len(lines) >= PAGE:
@@ -599,7 +197,7 @@ class EvidenceExport:
             "rows": count,
             "files": [f"data/{population.name}.csv", f"data/{population.name}.jsonl"],
             "query": population.sql,
-            "parameters": {k: _text(v) for k, v in params.items()} | {"page": PAGE},
+            "parameters": {k: value_text(v) for k, v in params.items()} | {"page": PAGE},
         }
 
     def _system(self, cur: Any) -> dict[str, Any]:
@@ -618,17 +216,17 @@ class EvidenceExport:
                 cur.execute("SELECT set_config('app.tenant_id', %s, true)", [str(self.tenant_id)])
                 database = self._system(cur)
                 chain = self._chain_range(cur)
-                self._audit(cur, pack, chain)
+                write_chain(cur, pack, self.tenant_id, chain, self.progress)
                 populations = [self._population(cur, pack, p) for p in POPULATIONS]
                 cur.execute(
                     "SELECT l.currency, sum(l.debit), sum(l.credit), count(DISTINCT e.id) "
                     "FROM finance.journal_lines l JOIN finance.journal_entries e "
                     "ON e.id = l.entry_id AND e.tenant_id = l.tenant_id "
-                    f"WHERE e.status = 'POSTED' AND {_ENTRY_IN_PERIOD} GROUP BY 1 ORDER BY 1",
-                    _period_params(self.period),
+                    f"WHERE e.status = 'POSTED' AND {ENTRY_IN_PERIOD} GROUP BY 1 ORDER BY 1",
+                    period_params(self.period),
                 )
                 reconciliation = [
-                    {"currency": c, "debit": _text(d), "credit": _text(k), "entries": n}
+                    {"currency": c, "debit": value_text(d), "credit": value_text(k), "entries": n}
                     for c, d, k, n in cur.fetchall()
                 ]
             checkpoints = []
@@ -676,29 +274,3 @@ class EvidenceExport:
                 "manifest.json.sig", self.key.sign_ssh(manifest_bytes).encode(), listed=False
             )
         return ExportResult(out, manifest)
-
-
-class SpooledFiles:
-    """Per-file spill buffers on disk: a population is read once and written to several files,
-    without holding any of them in memory."""
-
-    def __init__(self) -> None:
-        import tempfile
-
-        self._files: dict[str, IO[bytes]] = {}
-        self._tempfile = tempfile
-
-    def add(self, name: str, data: bytes) -> None:
-        if name not in self._files:
-            self._files[name] = self._tempfile.TemporaryFile()
-        self._files[name].write(data)
-
-    def read(self, name: str) -> Iterator[bytes]:
-        fh = self._files[name]
-        fh.seek(0)
-        while chunk := fh.read(1 << 20):
-            yield chunk
-
-    def close(self) -> None:
-        for fh in self._files.values():
-            fh.close()

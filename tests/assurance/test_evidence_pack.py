@@ -20,7 +20,7 @@ from assurance.chain.sealer import seal_until_caught_up
 from assurance.compliance import NOT_EVIDENCED, SATISFIED, compliance_report
 from assurance.evidence import export_pack
 from assurance.evidence import verify as pack_verify
-from assurance.evidence.export import safe_cell
+from assurance.evidence.files import safe_cell
 from assurance.signing import generate_signing_key
 from tests.finance.books import post_simple
 
@@ -275,9 +275,9 @@ def test_the_parallel_export_writes_the_same_bytes(
     pack: Path, books: Any, signed: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A long chain is read by worker processes in the exporter's snapshot: the same pack."""
-    from assurance.evidence import export
+    from assurance.evidence import chain_files
 
-    monkeypatch.setattr(export, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(chain_files, "PARALLEL_FROM", 1)
     parallel = signed / "parallel.zip"
     export_pack(books.tenant.id, books.tenant.slug, parallel)
     assert parallel.read_bytes() == pack.read_bytes()
