@@ -98,7 +98,13 @@ def load_signing_key(path: Path | None = None) -> SigningKey:
     path = path or key_path()
     if not path.exists():
         raise CommandError(NO_KEY.format(path=path))
-    private = serialization.load_ssh_private_key(path.read_bytes(), password=None)
+    try:
+        private = serialization.load_ssh_private_key(path.read_bytes(), password=None)
+    except (OSError, ValueError, TypeError) as exc:
+        raise CommandError(
+            f"Cannot load the signing key {path}: {exc} (an unencrypted OpenSSH Ed25519 key is "
+            "expected)."
+        ) from exc
     if not isinstance(private, Ed25519PrivateKey):
         raise CommandError(f"{path} is not an Ed25519 key.")
     return SigningKey(private)
@@ -108,7 +114,10 @@ def generate_signing_key(path: Path) -> SigningKey:
     """Write a new key (mode 0600), its ``.pub`` and an ``allowed_signers`` file beside it."""
     if path.exists():
         raise CommandError(f"{path} exists; remove it first to replace the key.")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CommandError(f"Cannot create {path.parent}: {exc}") from exc
     key = SigningKey(Ed25519PrivateKey.generate())
     pem = key.private.private_bytes(
         serialization.Encoding.PEM,

@@ -5,7 +5,7 @@ like a posted entry's, with its two lines):
 
 - sealing: the sealer (aibos_sealer_role) seals the whole backlog: events/s;
 - audit_verify: the chains recomputed from the database: events/s;
-- export: `manage.py evidence_export` of the tenant, as its own process: seconds, peak RSS;
+- export: `manage.py evidence_export` of the tenant, as its own process: seconds, peak memory (PSS, with its workers);
 - verify.py: the pack's stdlib verifier, as its own process: seconds, chain events/s;
 - 4 writers: four processes posting through finance.journal_entry_create while the sealer
   follows: sealing lag (commit clock -> seal) p50/p99/max.
@@ -125,8 +125,10 @@ def _tree_rss_kb(pid: int) -> int:
     while pending:
         current = pending.pop()
         try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+            # PSS: shared pages (a forked worker's inherited ones) split between the sharers,
+            # so the sum is the memory the tree really holds.
+            for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
                     total += int(line.split()[1])
             children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
         except (OSError, ValueError):
@@ -136,10 +138,10 @@ def _tree_rss_kb(pid: int) -> int:
 
 
 def _child(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS (MB, with its children) and output of one child process."""
-    # Peak RSS: the largest sum of VmRSS over the process and its children (the export's
+    """Wall seconds, peak PSS (MB, with its children) and output of one child process."""
+    # Peak memory: the largest sum of PSS over the process and its children (the export's
     # workers), sampled every 20 ms; rusage would also count the parent's memory a forked
-    # child inherited before exec.
+    # child inherited before exec, and a sum of RSS would count shared pages twice.
     started = time.perf_counter()
     log = tempfile.TemporaryFile()  # noqa: SIM115 - read back below, closed with the process
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
@@ -205,7 +207,7 @@ def main() -> None:
         [python, "manage.py", "evidence_export", "--tenant", SLUG, "--out", str(pack)], env
     )
     print(
-        f"evidence_export: {seconds:.1f} s, peak RSS {rss} MB, {pack.stat().st_size / 1e6:,.0f} MB ZIP"
+        f"evidence_export: {seconds:.1f} s, peak PSS {rss} MB (with its workers), {pack.stat().st_size / 1e6:,.0f} MB ZIP"
     )
     seconds, rss, out = _child(
         [python, "-I", str(ROOT / "assurance/evidence/verify.py"), str(pack)], env
@@ -213,7 +215,7 @@ def main() -> None:
     assert "VERIFIED" in out, out
     print(
         f"verify.py (stdlib, whole pack: signature, every file's SHA-256, chain, checkpoints, "
-        f"ledger): {seconds:.1f} s, peak RSS {rss} MB = {EVENTS / seconds:,.0f} events/s"
+        f"ledger): {seconds:.1f} s, peak PSS {rss} MB = {EVENTS / seconds:,.0f} events/s"
     )
     import json
     import zipfile

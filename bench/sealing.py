@@ -17,7 +17,7 @@ def _follow(stop: Any) -> None:
     from assurance.chain.sealer import follow
 
     try:
-        follow(interval=0.05, should_stop=stop.is_set)
+        follow(should_stop=stop.is_set)  # the command's default cadence (0.2 s)
     finally:
         connections.close_all()
 

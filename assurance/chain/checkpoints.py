@@ -25,6 +25,7 @@ from pathlib import Path
 from uuid import UUID
 
 from django.conf import settings
+from django.core.management.base import CommandError
 from django.db import connections
 
 from assurance.signing import SigningKey
@@ -95,14 +96,21 @@ def write_checkpoint(
     return path
 
 
-def read_checkpoints(system_id: str, base: Path | None = None) -> dict[UUID, list[Checkpoint]]:
-    """Every checkpoint issued for this cluster, by tenant, smallest size first."""
+def read_checkpoints(
+    system_id: str, base: Path | None = None, *, tenant: UUID | None = None
+) -> dict[UUID, list[Checkpoint]]:
+    """Every checkpoint issued for this database (or only ``tenant``'s), by tenant, smallest
+    size first. A file that is not a checkpoint is an error naming it."""
     found: dict[UUID, list[Checkpoint]] = {}
     root = checkpoint_dir(system_id, base)
     if not root.is_dir():
         return found
-    for path in sorted(root.glob("*/*.checkpoint")):  # <tenant>/<size>.checkpoint
-        checkpoint = parse_checkpoint(path.read_text())
+    pattern = f"{tenant}/*.checkpoint" if tenant else "*/*.checkpoint"  # <tenant>/<size>
+    for path in sorted(root.glob(pattern)):
+        try:
+            checkpoint = parse_checkpoint(path.read_text())
+        except (ValueError, IndexError, UnicodeDecodeError) as exc:
+            raise CommandError(f"{path} is not a checkpoint: {exc}") from exc
         found.setdefault(checkpoint.tenant_id, []).append(checkpoint)
     for checkpoints in found.values():
         checkpoints.sort(key=lambda c: c.size)

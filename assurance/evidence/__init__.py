@@ -93,7 +93,8 @@ def governance_checks() -> list[dict[str, Any]]:
 # this tenant's rows (and, for the per-entry check, to its failures: a passing ledger is counted
 # in the summaries, not listed entry by entry).
 VIEW_ROWS = {
-    "kernel.v_governance_summary": "true",
+    # The per-entry check lists other tenants' entries: this tenant's are below.
+    "kernel.v_governance_summary": "check_name <> 'double_entry'",
     "kernel.v_tenant_isolation_check": "true",
     "kernel.v_schema_boundary_check": "true",
     "finance.v_immutability_check": "true",
@@ -121,7 +122,10 @@ def latest_trust_test(path: Path | None = None) -> dict[str, Any]:
     path = Path(path or settings.TRUST_TEST_RESULT)
     if not path.exists():
         return {"status": "not run", "looked_for": str(path)}
-    result: dict[str, Any] = json.loads(path.read_text())
+    try:
+        result: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        return {"status": "unreadable", "looked_for": str(path), "error": str(exc)}
     return result
 
 
@@ -145,6 +149,7 @@ def export_pack(
     progress: Progress | None = None,
     compress_level: int = COMPRESS_LEVEL,
     trust_result: Path | None = None,
+    parallel: bool = True,
 ) -> ExportResult:
     from assurance.compliance import compliance_report
 
@@ -169,4 +174,5 @@ def export_pack(
         documents=documents,
         progress=progress,
         compress_level=compress_level,
+        parallel=parallel,
     ).build(out)

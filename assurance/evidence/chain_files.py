@@ -156,14 +156,20 @@ def _audit_part(
 
 
 def write_chain(
-    cur: Any, pack: PackWriter, tenant_id: UUID, chain: dict[str, Any], progress: Progress
+    cur: Any,
+    pack: PackWriter,
+    tenant_id: UUID,
+    chain: dict[str, Any],
+    progress: Progress,
+    *,
+    parallel: bool = True,
 ) -> None:
     """The chain's three files. Canonicalising is the export's main cost, so a long chain is
     cut into contiguous parts, each read by a worker process in THIS transaction's snapshot
     (``pg_export_snapshot``: every part sees exactly what this transaction sees) and written
     to files of its own, then streamed into the ZIP in order."""
     first, last = chain["first_seq"], chain["last_seq"]
-    parts = _split(first, last, WORKERS if last - first >= PARALLEL_FROM else 1)
+    parts = _split(first, last, WORKERS if parallel and last - first >= PARALLEL_FROM else 1)
     with tempfile.TemporaryDirectory(prefix="aibos-evidence-") as folder:
         if len(parts) == 1:
             results = [
@@ -200,9 +206,10 @@ def write_chain(
         for name, path in AUDIT_FILES.items():
             pack.stream(path, _concatenated(Path(folder), name, len(results)), rows=events)
     heads = [r.head for r in results if r.head is not None]
+    missing_before = [[first - 1, first - 1]] if chain["previous_hash"] is None else []
     chain.update(
         events=events,
-        head_hash=heads[-1] if heads else chain["previous_hash"],
-        gaps=[g for r in results for g in r.gaps],
+        head_hash=heads[-1] if heads else chain["previous_hash"],  # None: nothing to anchor
+        gaps=missing_before + [g for r in results for g in r.gaps],
         breaks=[b for r in results for b in r.breaks],
     )

@@ -29,7 +29,7 @@ from django.conf import settings
 from django.db import connections, transaction
 
 from assurance.chain.canonical import GENESIS
-from assurance.chain.checkpoints import read_checkpoints
+from assurance.chain.checkpoints import read_checkpoints, system_identifier
 from assurance.evidence.chain_files import Progress, write_chain
 from assurance.evidence.files import (
     PAGE,
@@ -98,6 +98,7 @@ class EvidenceExport:
         checkpoint_dir: Path | None = None,
         compress_level: int = COMPRESS_LEVEL,
         progress: Progress | None = None,
+        parallel: bool = True,
     ) -> None:
         self.tenant_id, self.tenant_slug, self.key = tenant_id, tenant_slug, key
         self.period = period or Period(None, None)
@@ -105,6 +106,7 @@ class EvidenceExport:
         self.checkpoint_dir = checkpoint_dir
         self.level = compress_level
         self.progress = progress or (lambda name, n: None)
+        self.parallel = parallel
 
     # -- reading ---------------------------------------------------------------------------
     def _pages(
@@ -145,6 +147,12 @@ class EvidenceExport:
                 [self.tenant_id, start, start, end, end],
             )
         first, last, _ = cur.fetchone()
+        if start is None and end is None:
+            first = 1  # the whole chain: seals missing at its start are a gap, not a new start
+        cur.execute(
+            "SELECT max(seq) FROM kernel.audit_seals WHERE tenant_id = %s", [self.tenant_id]
+        )
+        (size,) = cur.fetchone()
         cur.execute(
             "SELECT count(*) FROM kernel.audit_events e WHERE e.tenant_id = %s "
             "AND NOT EXISTS (SELECT 1 FROM kernel.audit_seals s WHERE s.event_id = e.id) "
@@ -153,19 +161,22 @@ class EvidenceExport:
             [self.tenant_id, start, start, end, end],
         )
         (unsealed,) = cur.fetchone()
-        previous = GENESIS
+        previous: str | None = GENESIS.hex()
         if first and first > 1:
             cur.execute(
                 "SELECT hash FROM kernel.audit_seals WHERE tenant_id = %s AND seq = %s",
                 [self.tenant_id, first - 1],
             )
             row = cur.fetchone()
-            previous = bytes(row[0]) if row else GENESIS
+            # Missing: the link before the range is gone; the first link cannot be checked.
+            previous = bytes(row[0]).hex() if row else None
         return {
             "tenant_id": str(self.tenant_id),
             "first_seq": first or 1,
             "last_seq": last or 0,
-            "previous_hash": previous.hex(),
+            # The chain's length in the snapshot: a checkpoint beyond it means a cut chain.
+            "size": size or 0,
+            "previous_hash": previous,
             "unsealed_events_in_period": unsealed,
         }
 
@@ -209,6 +220,11 @@ class EvidenceExport:
 
     def build(self, out: Path) -> ExportResult:
         alias = "readonly"
+        # Checkpoints first, then the snapshot: every checkpoint read was issued for a chain the
+        # snapshot holds whole, so one larger than the chain proves it was cut.
+        issued = read_checkpoints(
+            system_identifier(alias), self.checkpoint_dir, tenant=self.tenant_id
+        ).get(self.tenant_id, [])
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=self.level) as archive:
             pack = PackWriter(archive, self.level)
             with transaction.atomic(using=alias), connections[alias].cursor() as cur:
@@ -216,7 +232,7 @@ class EvidenceExport:
                 cur.execute("SELECT set_config('app.tenant_id', %s, true)", [str(self.tenant_id)])
                 database = self._system(cur)
                 chain = self._chain_range(cur)
-                write_chain(cur, pack, self.tenant_id, chain, self.progress)
+                write_chain(cur, pack, self.tenant_id, chain, self.progress, parallel=self.parallel)
                 populations = [self._population(cur, pack, p) for p in POPULATIONS]
                 cur.execute(
                     "SELECT l.currency, sum(l.debit), sum(l.credit), count(DISTINCT e.id) "
@@ -230,10 +246,7 @@ class EvidenceExport:
                     for c, d, k, n in cur.fetchall()
                 ]
             checkpoints = []
-            issued = read_checkpoints(
-                f"{database['system_identifier']}/{database['name']}", self.checkpoint_dir
-            )
-            for checkpoint in issued.get(self.tenant_id, []):
+            for checkpoint in issued:
                 path = f"checkpoints/{checkpoint.path_name}"
                 pack.write(path, checkpoint.note.encode())
                 checkpoints.append(

@@ -27,7 +27,9 @@ def value_text(value: Any) -> Any:
         return value
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    if isinstance(value, (int, Decimal, UUID, dt.date)):
+    if isinstance(value, Decimal):
+        return format(value, "f")  # 0.00000001, never 1E-8
+    if isinstance(value, (int, UUID, dt.date)):
         return str(value)
     if isinstance(value, (list, tuple)):
         return [value_text(v) for v in value]

@@ -179,7 +179,13 @@ def verify_chain(
 ) -> dict[int, bytes]:
     """Hash every exported audit line after the previous link; return the stored hash at each
     ``wanted`` sequence number (the checkpoints' sizes)."""
-    previous = bytes.fromhex(chain["previous_hash"])
+    previous: bytes | None = None
+    if chain["previous_hash"] is None:
+        report.failures.append(
+            f"chain: the link before the exported range (seq {chain['first_seq'] - 1}) is missing"
+        )
+    else:
+        previous = bytes.fromhex(chain["previous_hash"])
     expected = chain["first_seq"]
     heads: dict[int, bytes] = {}
     links = breaks = 0
@@ -196,7 +202,7 @@ def verify_chain(
             if seq != expected:
                 report.failures.append(f"chain: sequence numbers {expected}..{seq - 1} missing")
                 breaks += 1
-            elif sha256(TAG + previous + line[:-1]).digest() != stored:
+            elif previous is not None and sha256(TAG + previous + line[:-1]).digest() != stored:
                 report.failures.append(f"chain: link {seq} does not follow (event modified)")
                 breaks += 1
             if seq in wanted:
@@ -207,7 +213,7 @@ def verify_chain(
     if chain["events"] and expected != last + 1:
         report.failures.append(f"chain: ends at {expected - 1}, the manifest says {last}")
         breaks += 1
-    if links and previous.hex() != chain["head_hash"]:
+    if links and previous is not None and previous.hex() != chain["head_hash"]:
         report.failures.append("chain: head differs from the manifest")
         breaks += 1
     report.check(breaks == 0, f"audit chain: {links} links verify ({chain['first_seq']}..{last})")
@@ -255,6 +261,15 @@ def verify(path: str, allowed_signers: str | None = None) -> Report:
             "manifest.json.sig verifies",
             "manifest.json.sig does NOT verify (manifest altered or signed by another key)",
         )
+        names = pack.namelist()
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        report.check(
+            not duplicated,
+            "no duplicated entry",
+            f"entries stored twice (a reader may see either copy): {duplicated}",
+        )
+        unsafe = sorted(n for n in names if n.startswith("/") or ".." in n.split("/") or "\\" in n)
+        report.check(not unsafe, "entry names are plain", f"unsafe entry names: {unsafe}")
         listed = {f["path"] for f in manifest["files"]}
         unsigned = {"manifest.json", "manifest.json.sig"}
         extra = sorted(set(pack.namelist()) - listed - unsigned)
@@ -288,15 +303,33 @@ def verify(path: str, allowed_signers: str | None = None) -> Report:
                 f"{cp['path']}: signature does NOT verify",
             ):
                 continue
-            size, head = cp["size"], base64.b64decode(note.split("\n")[2])
-            if manifest["chain"]["first_seq"] <= size <= manifest["chain"]["last_seq"]:
+            lines = note.split("\n")
+            size, head = cp["size"], base64.b64decode(lines[2])
+            origin = f"/{manifest['database']['system_identifier']}/{manifest['database']['name']}/"
+            report.check(
+                lines[1] == str(size) and origin + manifest["tenant"]["id"] in lines[0],
+                f"{cp['path']}: names this database, tenant and size",
+                f"{cp['path']}: issued for another chain or size ({lines[0]}, {lines[1]})",
+            )
+            if size > manifest["chain"]["size"]:
+                report.failures.append(
+                    f"{cp['path']}: signed for {size} links, the chain has "
+                    f"{manifest['chain']['size']} (links removed from its end)"
+                )
+            elif manifest["chain"]["first_seq"] <= size <= manifest["chain"]["last_seq"]:
                 report.check(
-                    heads[size] == head,
+                    heads.get(size) == head,
                     f"{cp['path']}: head matches the chain",
                     f"{cp['path']}: chain head at {size} differs (chain rewritten)",
                 )
         verify_ledger(pack, report)
     return report
+
+
+def fingerprint(public: bytes) -> str:
+    """As ``ssh-keygen -l`` prints it: SHA256 of the key blob, unpadded base64."""
+    blob = _s(b"ssh-ed25519") + _s(public)
+    return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -305,3 +305,21 @@ def test_only_the_sealer_writes_seals_and_nobody_rewrites_them(
         with connections["readonly"].cursor() as cur:
             cur.execute("SELECT DISTINCT tenant_id FROM kernel.audit_seals")
             assert cur.fetchall() == [(tenant,)]
+
+
+def test_transaction_ids_going_backwards_stop_the_sealer_with_the_reason(
+    committed: None, books: Any
+) -> None:
+    """After a restore into another cluster the xids restart lower: sealing on would skip every
+    new event, so the sealer refuses and says why."""
+    from assurance.chain.sealer import SealerError
+
+    post_simple(books.us)
+    owner(
+        "INSERT INTO kernel.audit_seal_batches (last_txid, last_event_id, horizon_xid, events) "
+        "VALUES (9000000000000, 0, 9000000000000, 1)"
+    )
+    with pytest.raises(SealerError, match="went backwards"):
+        seal_batch()
+    with pytest.raises(CommandError, match="went backwards"):
+        call_command("audit_seal")

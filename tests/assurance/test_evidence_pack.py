@@ -281,3 +281,37 @@ def test_the_parallel_export_writes_the_same_bytes(
     parallel = signed / "parallel.zip"
     export_pack(books.tenant.id, books.tenant.slug, parallel)
     assert parallel.read_bytes() == pack.read_bytes()
+
+
+def test_a_chain_cut_after_its_checkpoint_does_not_verify(
+    pack: Path, books: Any, signed: Path
+) -> None:
+    """Removing the newest links (seal and event) leaves a consistent, shorter chain: only the
+    checkpoint signed before shows it."""
+    from django.db import connections
+
+    with connections["default"].cursor() as cur:
+        cur.execute("SET session_replication_role = replica")
+        cur.execute(
+            "WITH last AS (SELECT seq, event_id FROM kernel.audit_seals WHERE tenant_id = %s "
+            "ORDER BY seq DESC LIMIT 1), gone AS (DELETE FROM kernel.audit_seals s USING last "
+            "WHERE s.tenant_id = %s AND s.seq = last.seq RETURNING s.event_id) "
+            "DELETE FROM kernel.audit_events e USING gone WHERE e.id = gone.event_id",
+            [books.tenant.id, books.tenant.id],
+        )
+        cur.execute("SET session_replication_role = DEFAULT")
+    cut = signed / "cut.zip"
+    export_pack(books.tenant.id, books.tenant.slug, cut)
+    failures = pack_verify.verify(str(cut)).failures
+    assert any("links removed from its end" in f for f in failures), failures
+
+
+def test_an_entry_stored_twice_is_refused(pack: Path, tmp_path: Path) -> None:
+    """Readers disagree on which copy of a duplicated name they show: the verifier refuses it."""
+    forged = tmp_path / "twice.zip"
+    with zipfile.ZipFile(pack) as src, zipfile.ZipFile(forged, "w") as dst:
+        dst.writestr("data/payments.csv", b"FORGED ROW\r\n")
+        for info in src.infolist():
+            dst.writestr(info, src.read(info.filename))
+    failures = pack_verify.verify(str(forged)).failures
+    assert any("entries stored twice" in f for f in failures), failures

@@ -24,6 +24,7 @@ from assurance.chain.checkpoints import system_identifier, write_heads
 from assurance.chain.sealer import (
     SEALER_ALIAS,
     SealBatch,
+    SealerError,
     follow,
     seal_status,
     seal_until_caught_up,
@@ -59,7 +60,9 @@ class Command(BaseCommand):
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument("--follow", action="store_true", help="Keep sealing until stopped.")
         mode.add_argument("--status", action="store_true", help="Print the sealing lag and exit.")
-        parser.add_argument("--interval", type=float, default=0.2, help="Idle poll (s, --follow).")
+        parser.add_argument(
+            "--interval", type=float, default=0.2, help="Pause between rounds (s, --follow)."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["status"]:
@@ -74,7 +77,7 @@ class Command(BaseCommand):
         key: SigningKey | None
         try:
             key = load_signing_key()
-        except CommandError:
+        except CommandError:  # no key file: seal, warn (a malformed key is an error below)
             key = None
             self.stderr.write(
                 f"WARNING: no signing key at {key_path()}: sealing without checkpoints. "
@@ -83,6 +86,12 @@ class Command(BaseCommand):
         checkpointer = Checkpointer(
             key, system_identifier(SEALER_ALIAS), settings.AUDIT_CHECKPOINT_SECONDS
         )
+        try:
+            self._seal(options, checkpointer)
+        except SealerError as exc:
+            raise CommandError(str(exc)) from exc
+
+    def _seal(self, options: dict[str, Any], checkpointer: Checkpointer) -> None:
         if not options["follow"]:
             batch = seal_until_caught_up()
             checkpointer.add(batch, force=True)

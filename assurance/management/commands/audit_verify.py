@@ -25,11 +25,25 @@ from kernel.models import Tenant
 
 
 def public_key_from_openssh(path: Path) -> bytes:
-    parts = path.read_text().split()
-    if len(parts) < 2 or parts[0] != "ssh-ed25519":
+    """The raw Ed25519 key of an OpenSSH ``.pub`` line (``ssh-ed25519 AAAA... [comment]``)."""
+    try:
+        kind, blob_text = path.read_text().split()[:2]
+        blob = base64.b64decode(blob_text, validate=True)
+    except (OSError, ValueError) as exc:
+        raise CommandError(f"Cannot read an OpenSSH public key from {path}: {exc}") from exc
+    fields, i = [], 0
+    while i + 4 <= len(blob):
+        n = int.from_bytes(blob[i : i + 4], "big")
+        fields.append(blob[i + 4 : i + 4 + n])
+        i += 4 + n
+    if (
+        kind != "ssh-ed25519"
+        or len(fields) != 2
+        or fields[0] != b"ssh-ed25519"
+        or len(fields[1]) != 32
+    ):
         raise CommandError(f"{path} is not an OpenSSH ssh-ed25519 public key.")
-    blob = base64.b64decode(parts[1])
-    return blob[-32:]
+    return fields[1]
 
 
 class Command(BaseCommand):
@@ -56,7 +70,7 @@ class Command(BaseCommand):
             tenant_ids = [found[s] for s in options["tenant"]]
         public_key: bytes | None = None
         if options["public_key"]:
-            public_key = public_key_from_openssh(options["public_key"])
+            public_key = public_key_from_openssh(Path(options["public_key"]))
         else:
             try:
                 public_key = load_signing_key().public_raw
@@ -66,7 +80,11 @@ class Command(BaseCommand):
                     "signatures are NOT verified, only compared."
                 )
         system_id = system_identifier(SEALER_ALIAS)
-        checkpoints = read_checkpoints(system_id, options["checkpoints"])
+        if options["checkpoints"] and not Path(options["checkpoints"]).is_dir():
+            raise CommandError(f"--checkpoints {options['checkpoints']}: no such directory.")
+        checkpoints = read_checkpoints(
+            system_id, options["checkpoints"] and Path(options["checkpoints"])
+        )
         if tenant_ids is not None:
             checkpoints = {t: c for t, c in checkpoints.items() if t in tenant_ids}
         reports, inserted = verify_all(tenant_ids, checkpoints, public_key)

@@ -52,23 +52,31 @@ class Command(BaseCommand):
         if tenant is None:
             raise CommandError(f"Unknown tenant slug {options['tenant']!r}.")
         out = Path(options["out"])
+        if out.is_dir():
+            raise CommandError(f"--out {out} is a directory; name the ZIP file to write.")
         if not out.parent.is_dir():
             raise CommandError(f"{out.parent} is not a directory.")
+        # Written beside, renamed when complete: a failed export leaves no partial pack.
+        partial = out.with_name(f".{out.name}.partial")
         began = time.monotonic()
 
         def progress(name: str, rows: int) -> None:
             sys.stderr.write(f"\r  {name}: {rows} rows")
             sys.stderr.flush()
 
-        result = export_pack(
-            tenant.id,
-            tenant.slug,
-            out,
-            start=start,
-            end=end,
-            progress=progress,
-            compress_level=options["compress_level"],
-        )
+        try:
+            result = export_pack(
+                tenant.id,
+                tenant.slug,
+                partial,
+                start=start,
+                end=end,
+                progress=progress,
+                compress_level=options["compress_level"],
+            )
+            partial.replace(out)
+        finally:
+            partial.unlink(missing_ok=True)
         sys.stderr.write("\n")
         chain = result.manifest["chain"]
         self.stdout.write(
