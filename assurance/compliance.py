@@ -87,7 +87,8 @@ CONTROLS = (
         ("audit_chain",),
         ("PI1.5",),
     ),
-    Control("SOC 2", "A1.2", "Backup and recovery", (), ("A1.2",)),
+    # Refusing TRUNCATE is not evidence of backups: only a restore drill would be (none yet).
+    Control("SOC 2", "A1.2", "Backup and recovery", (), ()),
     Control(
         "HIPAA", "164.312(a)(2)(i)", "Unique user identification", ("catalog:unique_users",), ()
     ),
@@ -313,15 +314,19 @@ def as_markdown(report: dict[str, Any]) -> str:
         "|---|---|---|---|---|",
     ]
     for c in report["controls"]:
-        refs = (
-            ", ".join(
-                f"{'✔' if e['passed'] else '✘'} {e['kind']}: {e['ref']}" for e in c["evidence"]
+        checks = [e for e in c["evidence"] if e["kind"] != "trust test attack"]
+        attacks = [e for e in c["evidence"] if e["kind"] == "trust test attack"]
+        refs = [f"{'✔' if e['passed'] else '✘'} {e['kind']}: {e['ref']}" for e in checks]
+        if attacks:
+            failed = [e["ref"] for e in attacks if not e["passed"]]
+            refs.append(
+                f"{'✘' if failed else '✔'} {len(attacks)} Trust Test attacks, "
+                + (f"NOT blocked: {', '.join(failed)}" if failed else "all blocked")
             )
-            or "—"
-        )
         when = max((e["verified_at"] for e in c["evidence"]), default="—")
         lines.append(
-            f"| {c['framework']} | {c['control']} {c['title']} | **{c['status']}** | {refs} | {when} |"
+            f"| {c['framework']} | {c['control']} {c['title']} | **{c['status']}** | "
+            f"{', '.join(refs) or '—'} | {when} |"
         )
     s = report["summary"]
     lines += [
