@@ -64,6 +64,17 @@ def _split(first: int, last: int, n: int) -> list[tuple[int, int]]:
     return [(a, min(a + size - 1, last)) for a in range(first, last + 1, size)] or [(first, last)]
 
 
+def _merged(gaps: list[list[int]]) -> list[list[int]]:
+    """Adjacent gaps as one (a gap across two workers' parts is reported by both halves)."""
+    merged: list[list[int]] = []
+    for a, b in gaps:
+        if merged and a == merged[-1][1] + 1:
+            merged[-1][1] = b
+        else:
+            merged.append([a, b])
+    return merged
+
+
 def _concatenated(folder: Path, name: str, parts: int) -> Iterator[bytes]:
     for i in range(parts):
         with (folder / f"{name}.{i}").open("rb") as fh:
@@ -210,6 +221,6 @@ def write_chain(
     chain.update(
         events=events,
         head_hash=heads[-1] if heads else chain["previous_hash"],  # None: nothing to anchor
-        gaps=missing_before + [g for r in results for g in r.gaps],
+        gaps=_merged(missing_before + [g for r in results for g in r.gaps]),
         breaks=[b for r in results for b in r.breaks],
     )

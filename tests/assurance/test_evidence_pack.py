@@ -322,3 +322,35 @@ def test_an_entry_stored_twice_is_refused(pack: Path, tmp_path: Path) -> None:
             dst.writestr(info, src.read(info.filename))
     failures = pack_verify.verify(str(forged)).failures
     assert any("entries stored twice" in f for f in failures), failures
+
+
+def test_a_gap_across_the_workers_parts_is_one_gap() -> None:
+    from assurance.evidence.chain_files import _merged
+
+    assert _merged([[5, 5], [7, 9], [10, 12], [20, 20]]) == [[5, 5], [7, 12], [20, 20]]
+
+
+def test_the_parallel_export_reports_a_deleted_link_like_verify_does(
+    pack: Path, books: Any, signed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import connections
+
+    from assurance.evidence import chain_files
+
+    with zipfile.ZipFile(pack) as z:
+        size = json.loads(z.read("manifest.json"))["chain"]["size"]
+    middle = size // 2 + 1  # the first link of the second worker's part
+    with connections["default"].cursor() as cur:
+        cur.execute("SET session_replication_role = replica")
+        cur.execute(
+            "DELETE FROM kernel.audit_seals WHERE tenant_id = %s AND seq = %s",
+            [books.tenant.id, middle],
+        )
+        cur.execute("SET session_replication_role = DEFAULT")
+    monkeypatch.setattr(chain_files, "PARALLEL_FROM", 1)
+    holed = signed / "holed.zip"
+    export_pack(books.tenant.id, books.tenant.slug, holed)
+    with zipfile.ZipFile(holed) as z:
+        assert json.loads(z.read("manifest.json"))["gaps"] == [[middle, middle]]
+    failures = pack_verify.verify(str(holed)).failures
+    assert f"chain: sequence numbers {middle}..{middle} missing" in failures, failures
