@@ -12,7 +12,11 @@ from django.conf import settings
 from django.core.checks import Error, Tags, register
 from django.db import connections
 
-from aibos.db.roles import RUNTIME_ALIASES
+from aibos.db.roles import RUNTIME_ALIASES, SERVICE_ALIASES
+
+# Every alias that connects as a platform role: the runtime ones and the service ones (monitor,
+# sealer, readonly) are held to the same rules.
+LEAST_PRIVILEGE_ALIASES = {**RUNTIME_ALIASES, **SERVICE_ALIASES}
 
 
 @register(Tags.database)
@@ -21,7 +25,7 @@ def check_runtime_connections(
 ) -> list[Error]:
     errors: list[Error] = []
     owner = settings.DATABASES["default"].get("USER")
-    for alias, role in RUNTIME_ALIASES.items():
+    for alias, role in LEAST_PRIVILEGE_ALIASES.items():
         db = settings.DATABASES.get(alias)
         if db is None:
             errors.append(Error(f"DATABASES has no {alias!r} alias.", id="aibos.E001"))
@@ -54,7 +58,7 @@ def check_runtime_connections(
                 )
             )
     for alias in databases or ():
-        if alias not in RUNTIME_ALIASES:
+        if alias not in LEAST_PRIVILEGE_ALIASES:
             continue
         with connections[alias].cursor() as cur:
             cur.execute(

@@ -60,7 +60,8 @@ def _json_values(text: str | None) -> Any:
     return json.loads(text, parse_int=str, parse_float=str)
 
 
-def _utc(moment: dt.datetime | str) -> str:
+def utc_text(moment: dt.datetime | str) -> str:
+    """A time as every hashed or exported value states it: UTC, microseconds, ``Z``."""
     if isinstance(moment, str):  # selected through event_columns(): already canonical
         return moment
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -106,7 +107,7 @@ def event_fields(row: tuple[Any, ...]) -> dict[str, Any]:
         "db_role": db_role,
         "id": str(event_id),
         "new_values": _json_values(new_values),
-        "occurred_at": _utc(occurred_at),
+        "occurred_at": utc_text(occurred_at),
         "old_values": _json_values(old_values),
         "operation": operation,
         "row_id": row_id,

@@ -16,6 +16,8 @@ from decimal import Decimal
 from typing import IO, Any
 from uuid import UUID
 
+from assurance.chain.canonical import utc_text
+
 EPOCH = (1980, 1, 1, 0, 0, 0)  # the ZIP format's earliest date: no wall clock in the pack
 PAGE = 2000  # rows per read, links per chain window
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -26,7 +28,7 @@ def value_text(value: Any) -> Any:
     if value is None or isinstance(value, (str, bool)):
         return value
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return utc_text(value)
     if isinstance(value, Decimal):
         return format(value, "f")  # 0.00000001, never 1E-8
     if isinstance(value, (int, UUID, dt.date)):

@@ -113,12 +113,20 @@ def _s(data: bytes) -> bytes:
     return len(data).to_bytes(4, "big") + data
 
 
+def openssh_ed25519(blob_base64: str) -> bytes:
+    """The raw key of an OpenSSH ``ssh-ed25519`` key blob (base64); ValueError otherwise."""
+    fields = _strings(base64.b64decode(blob_base64, validate=True))
+    if len(fields) != 2 or fields[0] != b"ssh-ed25519" or len(fields[1]) != 32:
+        raise ValueError("not an ssh-ed25519 public key")
+    return fields[1]
+
+
 def trusted_keys(allowed_signers: str) -> dict[str, bytes]:
     keys = {}
     for line in allowed_signers.splitlines():
         parts = line.split()
         if len(parts) >= 3 and parts[1] == "ssh-ed25519":
-            keys[parts[0]] = _strings(base64.b64decode(parts[2]))[1]
+            keys[parts[0]] = openssh_ed25519(parts[2])
     return keys
 
 

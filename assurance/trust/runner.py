@@ -27,7 +27,7 @@ from aibos.db.roles import RUNTIME_ALIASES
 from aibos.tenancy import tenant_context
 from assurance.models import SecurityEvent
 
-from . import attacks_ledger, attacks_payments, attacks_tenancy
+from . import attacks_api, attacks_ledger, attacks_payments, attacks_privileges, attacks_tenancy
 from .base import Attack, Got, Registry, attacker, refused_by_layer
 from .dataset import Dataset
 
@@ -42,7 +42,13 @@ T = TypeVar("T")
 
 def all_attacks() -> list[Attack]:
     registry = Registry()
-    for module in (attacks_ledger, attacks_tenancy, attacks_payments):
+    for module in (
+        attacks_ledger,
+        attacks_tenancy,
+        attacks_privileges,
+        attacks_payments,
+        attacks_api,
+    ):
         module.register(registry)
     names = [a.name for a in registry.attacks]
     duplicates = {n for n in names if names.count(n) > 1}

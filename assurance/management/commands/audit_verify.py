@@ -10,7 +10,6 @@ a checkpoint that does not verify is itself a break.
 
 from __future__ import annotations
 
-import base64
 from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 from assurance.chain.checkpoints import read_checkpoints, system_identifier
 from assurance.chain.sealer import SEALER_ALIAS
 from assurance.chain.verifier import KINDS, verify_all
+from assurance.evidence.verify import openssh_ed25519
 from assurance.signing import load_signing_key
 from kernel.models import Tenant
 
@@ -27,23 +27,12 @@ from kernel.models import Tenant
 def public_key_from_openssh(path: Path) -> bytes:
     """The raw Ed25519 key of an OpenSSH ``.pub`` line (``ssh-ed25519 AAAA... [comment]``)."""
     try:
-        kind, blob_text = path.read_text().split()[:2]
-        blob = base64.b64decode(blob_text, validate=True)
-    except (OSError, ValueError) as exc:
-        raise CommandError(f"Cannot read an OpenSSH public key from {path}: {exc}") from exc
-    fields, i = [], 0
-    while i + 4 <= len(blob):
-        n = int.from_bytes(blob[i : i + 4], "big")
-        fields.append(blob[i + 4 : i + 4 + n])
-        i += 4 + n
-    if (
-        kind != "ssh-ed25519"
-        or len(fields) != 2
-        or fields[0] != b"ssh-ed25519"
-        or len(fields[1]) != 32
-    ):
-        raise CommandError(f"{path} is not an OpenSSH ssh-ed25519 public key.")
-    return fields[1]
+        kind, blob = path.read_text().split()[:2]
+        if kind != "ssh-ed25519":
+            raise ValueError(f"a {kind} key")
+        return openssh_ed25519(blob)
+    except (OSError, ValueError, IndexError) as exc:
+        raise CommandError(f"{path} is not an OpenSSH ssh-ed25519 public key: {exc}") from exc
 
 
 class Command(BaseCommand):
