@@ -53,7 +53,7 @@ format: install ## Apply ruff fixes and formatting
 
 typecheck: install ## mypy with django-stubs
 	# The stubs plugin imports settings; a placeholder URL keeps it from starting a database.
-	DATABASE_URL=postgres://typecheck@127.0.0.1:1/none $(BIN)/mypy aibos kernel config finance assurance
+	DATABASE_URL=postgres://typecheck@127.0.0.1:1/none $(BIN)/mypy aibos kernel config finance assurance guardian optimizer
 
 pytest: install ## Run the test suite only
 	$(BIN)/pytest

@@ -51,6 +51,10 @@ INSTALLED_APPS = [
     "finance",
     # The proof: audit chain, governance views, evidence packs, Trust Test, compliance report.
     "assurance",
+    # Schema Guardian (rules on migrations, SQL files and the live catalog; schema_doc) and
+    # the Query Optimizer (captured workload -> index and query recommendations).
+    "guardian",
+    "optimizer",
     # The project layer last: it wires the apps above together (seed_demo, governance_report).
     "aibos",
 ]

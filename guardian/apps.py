@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class GuardianConfig(AppConfig):
+    name = "guardian"
+    verbose_name = "Schema Guardian (migration and catalog rules, living schema documentation)"
