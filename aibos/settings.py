@@ -271,3 +271,9 @@ LOGGING = {
 # Email is unique per tenant, not globally; TenantCredentialBackend always authenticates
 # (tenant, email), so the non-unique USERNAME_FIELD is deliberate.
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
+
+
+# --- Schema Guardian (docs/guardian.md) ---------------------------------------------------------
+# Which environment's enforcement levels apply (guardian.toml [levels.<environment>]).
+AIBOS_ENVIRONMENT = env.str("AIBOS_ENVIRONMENT", default="development" if DEBUG else "production")
+GUARDIAN_CONFIG = Path(env.str("AIBOS_GUARDIAN_CONFIG", default=str(BASE_DIR / "guardian.toml")))

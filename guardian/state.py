@@ -1,0 +1,364 @@
+"""The schema as the guardian sees it: the live catalog, then each planned statement applied.
+
+Table rules judge the state a plan leaves behind (a ``CREATE TABLE`` followed by the
+``ENABLE ROW LEVEL SECURITY`` Django defers to the end of the migration is one governed table,
+not an ungoverned one); statement rules judge each statement against the state before it (the
+table's live size decides how dangerous its lock is).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pglast import ast
+from pglast.enums import AlterTableType as AT
+from pglast.enums import ConstrType, ObjectType
+
+from .findings import Location
+from .sql import Statement, deparse, names, normalize_expression, qualified, range_vars, type_name
+
+
+@dataclass
+class Column:
+    name: str
+    type: str
+    not_null: bool = False
+    default: str | None = None
+
+
+@dataclass
+class Index:
+    name: str
+    columns: tuple[str, ...]  # expressions appear deparsed
+    unique: bool = False
+
+
+@dataclass
+class ForeignKey:
+    name: str
+    columns: tuple[str, ...]
+    target: str  # "schema.table"
+
+
+@dataclass
+class Policy:
+    name: str
+    command: str  # ALL, SELECT, INSERT, UPDATE, DELETE
+    roles: tuple[str, ...]
+    using: str | None
+    check: str | None
+
+
+@dataclass
+class Table:
+    schema: str
+    name: str
+    columns: dict[str, Column] = field(default_factory=dict)
+    indexes: list[Index] = field(default_factory=list)
+    foreign_keys: list[ForeignKey] = field(default_factory=list)
+    checks: dict[str, tuple[str, bool]] = field(default_factory=dict)  # name -> (expr, validated)
+    rls_enabled: bool = False
+    rls_forced: bool = False
+    policies: dict[str, Policy] = field(default_factory=dict)
+    grants: dict[str, set[str]] = field(default_factory=dict)  # role -> privileges
+    owner: str = ""
+    rows: float = 0.0  # live estimate (pg_class.reltuples), 0 for a new table
+    writes_per_second: float = 0.0
+    live: bool = False  # exists in the database the plan runs against
+    created_at: Location | None = None  # the statement that created it in this plan
+    touched_at: list[Location] = field(default_factory=list)  # statements in this plan
+    removed: dict[str, Location] = field(default_factory=dict)  # column -> dropped/renamed at
+
+    @property
+    def key(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    @property
+    def new(self) -> bool:
+        return self.created_at is not None
+
+
+@dataclass
+class View:
+    schema: str
+    name: str
+    security_invoker: bool
+    reads: tuple[str, ...]  # "schema.table" of every relation in its query
+    owner: str = ""
+    created_at: Location | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+
+@dataclass
+class SchemaState:
+    tables: dict[str, Table] = field(default_factory=dict)
+    views: dict[str, View] = field(default_factory=dict)
+    # Objects whose owner was set in this plan: key -> (owner, where).
+    owners: dict[str, tuple[str, Location]] = field(default_factory=dict)
+
+    def table(self, key: str) -> Table | None:
+        return self.tables.get(key)
+
+    def apply(self, stmt: Statement) -> None:
+        """Advance the state past one statement (unknown statements change nothing)."""
+        node = stmt.node
+        handler = _HANDLERS.get(type(node))
+        if handler is not None:
+            handler(self, node, stmt.location)
+
+
+def column_from_def(coldef: Any) -> Column:
+    col = Column(name=coldef.colname, type=type_name(coldef.typeName))
+    for c in coldef.constraints or ():
+        if c.contype in (ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY):
+            col.not_null = True
+        elif c.contype == ConstrType.CONSTR_DEFAULT and c.raw_expr is not None:
+            col.default = deparse(c.raw_expr)
+        elif c.contype == ConstrType.CONSTR_IDENTITY:
+            col.not_null = True
+            col.default = "identity"
+    if names(coldef.typeName.names)[-1:] in (["serial"], ["bigserial"], ["smallserial"]):
+        col.not_null = True
+        col.default = "nextval(sequence)"
+    return col
+
+
+def _constraint(table: Table, con: Any, column: str | None = None) -> None:
+    keys = tuple(names(con.keys)) or ((column,) if column else ())
+    if con.contype in (ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_UNIQUE):
+        name = con.conname or f"{table.name}_{'_'.join(keys)}_key"
+        if con.indexname:  # ADD CONSTRAINT … USING INDEX: the index already exists
+            return
+        table.indexes.append(Index(name=name, columns=keys, unique=True))
+        if con.contype == ConstrType.CONSTR_PRIMARY:
+            for k in keys:
+                if k in table.columns:
+                    table.columns[k].not_null = True
+    elif con.contype == ConstrType.CONSTR_FOREIGN:
+        cols = tuple(names(con.fk_attrs)) or ((column,) if column else ())
+        table.foreign_keys.append(
+            ForeignKey(name=con.conname or "", columns=cols, target=qualified(con.pktable))
+        )
+    elif con.contype == ConstrType.CONSTR_CHECK and con.raw_expr is not None:
+        table.checks[con.conname or f"check_{len(table.checks)}"] = (
+            deparse(con.raw_expr),
+            not con.skip_validation,
+        )
+
+
+def _create_table(state: SchemaState, node: Any, loc: Location) -> None:
+    t = Table(schema=node.relation.schemaname or "public", name=node.relation.relname)
+    t.created_at = loc
+    t.touched_at.append(loc)
+    for elt in node.tableElts or ():
+        if isinstance(elt, ast.ColumnDef):
+            t.columns[str(elt.colname)] = column_from_def(elt)
+            for c in elt.constraints or ():
+                _constraint(t, c, column=elt.colname)
+        elif isinstance(elt, ast.Constraint):
+            _constraint(t, elt)
+    state.tables[t.key] = t
+
+
+def _alter_table(state: SchemaState, node: Any, loc: Location) -> None:
+    key = qualified(node.relation)
+    if node.objtype == ObjectType.OBJECT_VIEW:
+        view = state.views.get(key)
+        for cmd in node.cmds or ():
+            if cmd.subtype == AT.AT_SetRelOptions and view is not None:
+                for opt in cmd.def_ or ():
+                    if opt.defname == "security_invoker":
+                        view.security_invoker = _truthy(opt.arg)
+            elif cmd.subtype == AT.AT_ChangeOwner:
+                state.owners[key] = (cmd.newowner.rolename or "", loc)
+        return
+    t = state.tables.get(key)
+    if t is None:
+        # A table the plan did not create and the catalog does not hold: keep what the plan says.
+        t = state.tables[key] = Table(
+            schema=node.relation.schemaname or "public", name=node.relation.relname
+        )
+    t.touched_at.append(loc)
+    for cmd in node.cmds or ():
+        st = cmd.subtype
+        if st == AT.AT_AddColumn:
+            col = column_from_def(cmd.def_)
+            t.columns[col.name] = col
+            t.removed.pop(col.name, None)
+            for c in cmd.def_.constraints or ():
+                _constraint(t, c, column=col.name)
+        elif st == AT.AT_DropColumn:
+            t.columns.pop(cmd.name, None)
+            t.removed[cmd.name] = loc
+        elif st == AT.AT_AlterColumnType and cmd.name in t.columns:
+            t.columns[cmd.name].type = type_name(cmd.def_.typeName)
+        elif st == AT.AT_SetNotNull and cmd.name in t.columns:
+            t.columns[cmd.name].not_null = True
+        elif st == AT.AT_DropNotNull and cmd.name in t.columns:
+            t.columns[cmd.name].not_null = False
+        elif st == AT.AT_ColumnDefault and cmd.name in t.columns:
+            t.columns[cmd.name].default = deparse(cmd.def_) if cmd.def_ is not None else None
+        elif st == AT.AT_AddConstraint:
+            _constraint(t, cmd.def_)
+        elif st == AT.AT_ValidateConstraint and cmd.name in t.checks:
+            t.checks[cmd.name] = (t.checks[cmd.name][0], True)
+        elif st == AT.AT_DropConstraint:
+            t.checks.pop(cmd.name, None)
+            t.foreign_keys = [fk for fk in t.foreign_keys if fk.name != cmd.name]
+            t.indexes = [i for i in t.indexes if i.name != cmd.name]
+        elif st == AT.AT_EnableRowSecurity:
+            t.rls_enabled = True
+        elif st == AT.AT_DisableRowSecurity:
+            t.rls_enabled = False
+        elif st == AT.AT_ForceRowSecurity:
+            t.rls_forced = True
+        elif st == AT.AT_NoForceRowSecurity:
+            t.rls_forced = False
+        elif st == AT.AT_ChangeOwner:
+            state.owners[key] = (cmd.newowner.rolename or "", loc)
+
+
+def _truthy(arg: object) -> bool:
+    if arg is None:
+        return True  # WITH (security_invoker) means true
+    text = deparse(arg).strip("'").lower() if isinstance(arg, ast.Node) else str(arg).lower()
+    return text in {"true", "on", "1", "yes"}
+
+
+def index_columns(node: Any) -> tuple[str, ...]:
+    return tuple(p.name if p.name else deparse(p.expr) for p in node.indexParams or ())
+
+
+def _create_index(state: SchemaState, node: Any, loc: Location) -> None:
+    t = state.tables.get(qualified(node.relation))
+    if t is None:
+        return
+    t.touched_at.append(loc)
+    name = node.idxname or f"{t.name}_idx{len(t.indexes)}"
+    if not any(i.name == name for i in t.indexes):
+        t.indexes.append(Index(name=name, columns=index_columns(node), unique=bool(node.unique)))
+
+
+def _rename(state: SchemaState, node: Any, loc: Location) -> None:
+    if node.relation is None:
+        return
+    key = qualified(node.relation)
+    t = state.tables.get(key)
+    if t is None:
+        return
+    t.touched_at.append(loc)
+    if node.renameType == ObjectType.OBJECT_COLUMN and node.subname in t.columns:
+        col = t.columns.pop(node.subname)
+        col.name = node.newname
+        t.columns[node.newname] = col
+        t.removed[node.subname] = loc
+    elif node.renameType == ObjectType.OBJECT_TABLE:
+        del state.tables[key]
+        t.name = node.newname
+        state.tables[t.key] = t
+
+
+def _drop(state: SchemaState, node: Any, loc: Location) -> None:
+    for obj in node.objects or ():
+        parts = names(obj) if isinstance(obj, tuple | list) else []
+        if not parts:
+            continue
+        key = ".".join(parts) if len(parts) > 1 else f"public.{parts[0]}"
+        if node.removeType == ObjectType.OBJECT_TABLE:
+            state.tables.pop(key, None)
+        elif node.removeType == ObjectType.OBJECT_VIEW:
+            state.views.pop(key, None)
+        elif node.removeType == ObjectType.OBJECT_INDEX:
+            schema, _, index = key.rpartition(".")
+            for t in state.tables.values():
+                if t.schema == schema:
+                    t.indexes = [i for i in t.indexes if i.name != index]
+
+
+_COMMANDS = {
+    "all": "ALL",
+    "select": "SELECT",
+    "insert": "INSERT",
+    "update": "UPDATE",
+    "delete": "DELETE",
+}
+
+
+def _role_name(spec: Any) -> str:
+    return spec.rolename or {4: "public", 1: "current_user", 2: "session_user"}.get(
+        int(spec.roletype), "?"
+    )
+
+
+def _create_policy(state: SchemaState, node: Any, loc: Location) -> None:
+    t = state.tables.get(qualified(node.table))
+    if t is None:
+        return
+    t.touched_at.append(loc)
+    t.policies[node.policy_name] = Policy(
+        name=node.policy_name,
+        command=_COMMANDS.get(node.cmd_name or "all", "ALL"),
+        roles=tuple(_role_name(r) for r in node.roles or ()),
+        using=normalize_expression(deparse(node.qual)) if node.qual is not None else None,
+        check=normalize_expression(deparse(node.with_check))
+        if node.with_check is not None
+        else None,
+    )
+
+
+ALL_TABLE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
+
+
+def grant_privileges(node: Any) -> tuple[str, ...]:
+    if node.privileges is None:  # GRANT ALL
+        return ALL_TABLE_PRIVILEGES
+    return tuple(p.priv_name.upper() for p in node.privileges)
+
+
+def _grant(state: SchemaState, node: Any, loc: Location) -> None:
+    if node.objtype != ObjectType.OBJECT_TABLE or node.targtype != 0:
+        return
+    privs = set(grant_privileges(node))
+    for rv in node.objects or ():
+        t = state.tables.get(qualified(rv)) if isinstance(rv, ast.RangeVar) else None
+        if t is None:
+            continue
+        t.touched_at.append(loc)
+        for spec in node.grantees or ():
+            role = _role_name(spec)
+            if node.is_grant:
+                t.grants.setdefault(role, set()).update(privs)
+            else:
+                t.grants.get(role, set()).difference_update(privs)
+
+
+def _create_view(state: SchemaState, node: Any, loc: Location) -> None:
+    invoker = False
+    for opt in node.options or ():
+        if opt.defname == "security_invoker":
+            invoker = _truthy(opt.arg)
+    reads = tuple(sorted({qualified(rv) for rv in range_vars(node.query) if rv.schemaname}))
+    v = View(
+        schema=node.view.schemaname or "public",
+        name=node.view.relname,
+        security_invoker=invoker,
+        reads=reads,
+        created_at=loc,
+    )
+    state.views[v.key] = v
+
+
+_HANDLERS = {
+    ast.CreateStmt: _create_table,
+    ast.AlterTableStmt: _alter_table,
+    ast.IndexStmt: _create_index,
+    ast.RenameStmt: _rename,
+    ast.DropStmt: _drop,
+    ast.CreatePolicyStmt: _create_policy,
+    ast.GrantStmt: _grant,
+    ast.ViewStmt: _create_view,
+}
