@@ -62,22 +62,26 @@ def split_statements(sql: str, base: Location, first_line: int = 1) -> list[Stat
         raise SqlParseError(ERR_PARSE.format(error=exc.args[0]), line) from exc
     data = sql.encode()
     out: list[Statement] = []
+    prev_end = 0
     for stmt in raw:
-        if isinstance(stmt.stmt, ast.TransactionStmt):
-            continue
+        # Offsets are bytes into the UTF-8 text; the parser's start skips leading comments,
+        # which this keeps as `leading` (inline ignores are written there).
         start = stmt.stmt_location or 0
         end = start + stmt.stmt_len if stmt.stmt_len else len(data)
+        leading = data[prev_end:start].decode().lstrip(";")
+        prev_end = end
+        if isinstance(stmt.stmt, ast.TransactionStmt):
+            continue
         chunk = data[start:end].decode()
         skip = _start_offset(chunk)
-        prefix = data[:start].decode() + chunk[:skip]
-        line = first_line + prefix.count("\n")
+        line = first_line + data[:start].decode().count("\n") + chunk[:skip].count("\n")
         loc = Location(**{**base.__dict__, "line": line}) if base.source == "file" else base
         out.append(
             Statement(
                 node=stmt.stmt,
                 text=chunk[skip:].strip().rstrip(";"),
                 location=loc,
-                leading=chunk[:skip],
+                leading=leading + chunk[:skip],
             )
         )
     return out
