@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import pglast
@@ -63,6 +64,7 @@ def split_statements(sql: str, base: Location, first_line: int = 1) -> list[Stat
     data = sql.encode()
     out: list[Statement] = []
     prev_end = 0
+    line_at, lines_before = 0, 0  # newlines counted so far, up to byte offset line_at
     for stmt in raw:
         # Offsets are bytes into the UTF-8 text; the parser's start skips leading comments,
         # which this keeps as `leading` (inline ignores are written there).
@@ -74,7 +76,9 @@ def split_statements(sql: str, base: Location, first_line: int = 1) -> list[Stat
             continue
         chunk = data[start:end].decode()
         skip = _start_offset(chunk)
-        line = first_line + data[:start].decode().count("\n") + chunk[:skip].count("\n")
+        lines_before += data.count(b"\n", line_at, start)
+        line_at = start
+        line = first_line + lines_before + chunk[:skip].count("\n")
         loc = Location(**{**base.__dict__, "line": line}) if base.source == "file" else base
         out.append(
             Statement(
@@ -175,7 +179,8 @@ def _is_text_literal_cast(node: Any) -> bool:  # node: Any, pglast types attribu
 
 def _strip(node: Any) -> Any:
     if isinstance(node, tuple | list):
-        return tuple(_strip(x) for x in node)
+        items = tuple(_strip(x) for x in node)
+        return node if all(a is b for a, b in zip(items, node, strict=True)) else items
     if not isinstance(node, ast.Node):
         return node
     if _is_text_literal_cast(node):
@@ -183,11 +188,16 @@ def _strip(node: Any) -> Any:
     for attr in node:
         if isinstance(node, ast.ResTarget) and attr == "name":
             node.name = None
-        else:
-            setattr(node, attr, _strip(getattr(node, attr)))
+            continue
+        value = getattr(node, attr)
+        if isinstance(value, ast.Node | tuple | list):
+            stripped = _strip(value)
+            if stripped is not value:
+                setattr(node, attr, stripped)
     return node
 
 
+@cache
 def normalize_expression(expr: str) -> str:
     """One spelling for an expression however it was written: the migration's SQL and
     PostgreSQL's own deparse (``'x'::text``, ``AS "nullif"``) compare equal."""

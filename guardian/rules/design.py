@@ -38,28 +38,41 @@ _NUMBERED = re.compile(r"^(?P<base>[a-z_]*[a-z])_?(?P<n>\d+)$")
 
 
 def check_duplicates(ctx: Context, tables: list[Table]) -> Iterable[Finding]:
+    """Each touched table against every other, through an index of column names, so the cost
+    follows the overlaps rather than the square of the table count; one finding per table (its
+    closest match)."""
     th = ctx.config.thresholds
-    every = sorted(ctx.state.tables.values(), key=lambda t: t.key)
-    touched = {t.key for t in tables}
-    cols = {t.key: set(t.columns) - STANDARD for t in every}
-    for i, a in enumerate(every):
-        for b in every[i + 1 :]:
-            if a.key not in touched and b.key not in touched:
-                continue
-            ca, cb = cols[a.key], cols[b.key]
-            if min(len(ca), len(cb)) < th.duplicate_min_columns:
-                continue
-            share = len(ca & cb) / len(ca | cb)
-            if share >= th.duplicate_similarity:
-                newer = b if b.key in touched else a
-                other = a if newer is b else b
-                yield finding(
-                    DUPLICATE,
-                    f"{newer.key} and {other.key} share {share:.0%} of their columns: one entity "
-                    "kept twice drifts apart.",
-                    f"{newer.key}~{other.key}",
-                    table_location(newer),
-                )
+    cols = {
+        key: frozenset(t.columns) - STANDARD
+        for key, t in ctx.state.tables.items()
+        if len(set(t.columns) - STANDARD) >= th.duplicate_min_columns
+    }
+    holders: dict[str, list[str]] = {}
+    for key, cs in cols.items():
+        for c in cs:
+            holders.setdefault(c, []).append(key)
+    for t in sorted(tables, key=lambda t: t.key):
+        mine = cols.get(t.key)
+        if mine is None:
+            continue
+        shared: dict[str, int] = {}
+        for c in mine:
+            for other in holders[c]:
+                if other != t.key:
+                    shared[other] = shared.get(other, 0) + 1
+        best, best_share = "", 0.0
+        for other, n in sorted(shared.items()):
+            share = n / len(mine | cols[other])
+            if share > best_share:
+                best, best_share = other, share
+        if best and best_share >= th.duplicate_similarity:
+            yield finding(
+                DUPLICATE,
+                f"{t.key} and {best} share {best_share:.0%} of their columns: one entity kept "
+                "twice drifts apart.",
+                "~".join(sorted((t.key, best))),
+                table_location(t),
+            )
 
 
 def check_first_normal_form(ctx: Context, t: Table) -> Iterable[Finding]:
