@@ -32,15 +32,26 @@ def _entity(table: Table, qualified: bool) -> str:
 
 
 def _key_marks(table: Table) -> dict[str, list[str]]:
+    # As on the table pages: UK for single-column unique keys only, and no FK mark on the
+    # tenant_id that every tenant-scoped composite key leads with.
     marks: dict[str, list[str]] = {}
     for constraint in table.constraints:
-        mark = {"primary key": "PK", "foreign key": "FK", "unique": "UK"}.get(constraint.kind)
-        if mark is None:
+        columns = constraint.columns
+        if constraint.kind == "primary key":
+            mark = "PK"
+        elif constraint.kind == "foreign key":
+            mark = "FK"
+            if len(columns) > 1:
+                columns = tuple(c for c in columns if c != "tenant_id")
+        elif constraint.kind == "unique" and len(columns) == 1:
+            mark = "UK"
+        else:
             continue
-        for column in constraint.columns:
+        for column in columns:
             if mark not in marks.setdefault(column, []):
                 marks[column].append(mark)
-    return marks
+    order = {"PK": 0, "FK": 1, "UK": 2}
+    return {c: sorted(m, key=order.__getitem__) for c, m in marks.items()}
 
 
 def _cardinality(table: Table, key: Constraint) -> str:
