@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 export DJANGO_DEBUG ?= 1
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate seed trust seal evidence test lint format typecheck pytest fuzz bench db-stop clean
+.PHONY: help install run migrate seed trust seal evidence schema-doc test lint format typecheck pytest fuzz bench db-stop clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -40,6 +40,15 @@ seal: install ## Seal the audit log into hash chains and sign checkpoints (once;
 
 evidence: seal ## Export and verify the evidence pack of TENANT (default acme) to evidence-$(TENANT).zip
 	$(BIN)/python manage.py evidence_export --tenant $(or $(TENANT),acme) --out evidence-$(or $(TENANT),acme).zip --verify
+
+# The schema document describes what migrations produce: generated from a database re-created
+# and migrated for it (its name must end in _schemadoc), on PostgreSQL 15 like CI.
+SCHEMA_DOC_URL ?= postgres://postgres@127.0.0.1:5432/aibos_schemadoc
+
+schema-doc: install ## Regenerate docs/schema/ from a freshly migrated SCHEMA_DOC_URL (re-created)
+	$(BIN)/python -m guardian.schema_doc.fresh "$(SCHEMA_DOC_URL)"
+	DATABASE_URL="$(SCHEMA_DOC_URL)" $(BIN)/python manage.py migrate --no-input -v0
+	DATABASE_URL="$(SCHEMA_DOC_URL)" $(BIN)/python manage.py schema_doc --out docs/schema/
 
 test: lint typecheck pytest fuzz ## Lint, type-check, run the test suite and fuzz the live API
 
