@@ -110,7 +110,7 @@ def main() -> None:
         f"({n_statements / secs:,.0f} statements/s); {len(run.verdict.findings)} findings, "  # type: ignore[attr-defined]
         f"{len(run.verdict.stopping)} stopping"  # type: ignore[attr-defined]
     )
-    render_s, plan = timed(lambda: plan_from_migrations(conn, *full_history(conn)), runs=3)
+    render_s, _ = timed(lambda: plan_from_migrations(conn, *full_history(conn)), runs=3)
     print(f"  of which rendering the SQL (Django's schema editor): {render_s:.2f} s")
 
     sql = generated_schema(TABLES)

@@ -35,7 +35,7 @@ def environment() -> str:
     return str(settings.AIBOS_ENVIRONMENT)
 
 
-def _baseline_path(config: GuardianConfig) -> Path:
+def baseline_path(config: GuardianConfig) -> Path:
     path = Path(config.baseline)
     if not path.is_absolute():
         base = Path(config.path).parent if config.path else Path(settings.BASE_DIR)
@@ -59,7 +59,7 @@ def judge(
         findings,
         config,
         env,
-        baseline=load_baseline(_baseline_path(config)),
+        baseline=load_baseline(baseline_path(config)),
         ignores=plan.ignores,
         acknowledged=acknowledged,
         today=today,
@@ -115,7 +115,7 @@ def run_live(
         findings,
         config,
         env,
-        baseline=load_baseline(_baseline_path(config)),
+        baseline=load_baseline(baseline_path(config)),
         acknowledged=acknowledged,
         check_stale=False,
     )

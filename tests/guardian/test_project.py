@@ -13,7 +13,7 @@ from django.db import connections
 
 from guardian.config import parse_config, project_config
 from guardian.enforcement import load_baseline
-from guardian.runner import _baseline_path, run_files, run_live, run_migrations
+from guardian.runner import baseline_path, run_files, run_live, run_migrations
 
 
 def test_the_whole_migration_history_passes_at_block_with_only_reasoned_baseline_entries(
@@ -29,13 +29,13 @@ def test_the_whole_migration_history_passes_at_block_with_only_reasoned_baseline
                     for rule in ("updated-at-missing", "naming", "tenant-index-missing")
                 }
             },
-            "baseline": str(_baseline_path(config)),
+            "baseline": str(baseline_path(config)),
         }
     )
     run = run_migrations(history=True, env="ci", config=strict)
     assert run.verdict.stopping == [], [f"{f.id} {f.message}" for f in run.verdict.stopping]
     assert run.verdict.stale_baseline == []
-    baseline = load_baseline(_baseline_path(config))
+    baseline = load_baseline(baseline_path(config))
     accepted = [f for f in run.verdict.findings if f.accepted]
     assert {f.id for f in accepted} == set(baseline)
     assert all(len(entry.reason) > 30 for entry in baseline.values())
@@ -116,3 +116,14 @@ def test_the_guardian_command_exits_1_with_json_when_a_file_blocks(
     ok = tmp_path / "ok.sql"
     ok.write_text("SELECT id FROM finance.companies WHERE tenant_id = $1;\n")
     call_command("guardian", str(ok), stdout=StringIO())  # no SystemExit: nothing stops
+
+
+def test_the_schema_document_lists_the_guardians_live_findings_per_table(db: None) -> None:
+    from guardian.catalog import read_catalog
+    from guardian.sources.live import findings_by_table
+
+    by_table = findings_by_table(read_catalog(connections["default"], ["kernel", "finance"]))
+    audit = {(f.rule, f.level) for f in by_table["kernel.audit_events"]}
+    assert audit == {("created-at-missing", "block"), ("id-not-uuid", "warn")}
+    assert all("Accepted — baseline:" in f.message for f in by_table["kernel.audit_events"])
+    assert "finance.journal_entries" not in by_table

@@ -8,7 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 
-from guardian.schema_doc.build import FindingsSource, compare, generate, no_findings, write
+from guardian.schema_doc.build import FindingsSource, compare, generate, write
+from guardian.sources.live import findings_by_table
 
 STALE = (
     "The schema document is stale: {files}. Regenerate it from a freshly migrated database "
@@ -37,8 +38,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        findings_source: FindingsSource = no_findings  # guardian findings: wired at merge
-        self.run(findings_source=findings_source, **options)
+        self.run(findings_source=findings_by_table, **options)
 
     def run(self, *, findings_source: FindingsSource, **options: Any) -> None:
         out = Path(options["out"])
