@@ -3,7 +3,8 @@
 Django's ``AddIndexConcurrently`` emits a bare ``CREATE INDEX CONCURRENTLY``: when a
 ``lock_timeout`` cancels the build it leaves an INVALID index behind, and every retry then
 fails with "already exists" (PostHog/posthog#59096). These versions can run twice, and after a
-failed run, without error.
+failed run, without error. Renames go through expand/contract (``ExpandColumnRename`` now,
+``ContractColumnRename`` a release later), which the running release survives.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.postgres.operations import AddConstraintNotValid, AddIndexConcurrently
+from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 
 DEFAULT_LOCK_TIMEOUT = "5s"
@@ -92,3 +94,101 @@ class AddConstraintNotValidIfNotExists(AddConstraintNotValid):
                 if cur.fetchone():
                     return
         super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+
+class _ColumnRenameStep(Operation):
+    """Database-only; pair with ``SeparateDatabaseAndState`` so Django's state renames at once."""
+
+    reduces_to_sql = True
+    reversible = False
+
+    def __init__(self, table: str, old: str, new: str) -> None:
+        self.table, self.old, self.new = table, old, new
+
+    def deconstruct(self) -> tuple[str, Sequence[Any], dict[str, Any]]:
+        return (
+            self.__class__.__qualname__,
+            [],
+            {"table": self.table, "old": self.old, "new": self.new},
+        )
+
+    def state_forwards(self, app_label: str, state: ProjectState) -> None:
+        return None
+
+    def _names(self, schema_editor: Any) -> dict[str, str]:
+        schema, _, name = self.table.rpartition(".")
+        q = schema_editor.quote_name
+        base = f"{name}_{self.old}_{self.new}_sync"[:55]
+        return {
+            "table": f"{q(schema or 'public')}.{q(name)}",
+            "old": q(self.old),
+            "new": q(self.new),
+            "function": f"{q(schema or 'public')}.{q(base + '_fn')}",
+            "trigger": q(base),
+        }
+
+
+class ExpandColumnRename(_ColumnRenameStep):
+    """Expand: add ``new`` beside ``old`` (same type), copy the values, and keep the two in step
+    with a trigger, so the release still running (writing ``old``) and the new one (writing
+    ``new``) both work. Every statement is idempotent."""
+
+    def database_forwards(
+        self, app_label: str, schema_editor: Any, from_state: ProjectState, to_state: ProjectState
+    ) -> None:
+        n = self._names(schema_editor)
+        with schema_editor.connection.cursor() as cur:
+            cur.execute(
+                "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+                "WHERE attrelid = %s::regclass AND attname = %s AND NOT attisdropped",
+                [n["table"], self.old],
+            )
+            row = cur.fetchone()
+        if row is None:
+            raise ValueError(f"{self.table} has no column {self.old}")
+        column_type = row[0]
+        schema_editor.execute(
+            f"ALTER TABLE {n['table']} ADD COLUMN IF NOT EXISTS {n['new']} {column_type}"
+        )
+        schema_editor.execute(
+            f"UPDATE {n['table']} SET {n['new']} = {n['old']} WHERE {n['new']} IS DISTINCT FROM {n['old']}"
+        )
+        schema_editor.execute(
+            f"""CREATE OR REPLACE FUNCTION {n["function"]}() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    IF NEW.{n["new"]} IS NULL THEN NEW.{n["new"]} := NEW.{n["old"]};
+    ELSIF NEW.{n["old"]} IS NULL THEN NEW.{n["old"]} := NEW.{n["new"]};
+    END IF;
+  ELSIF NEW.{n["old"]} IS DISTINCT FROM OLD.{n["old"]} THEN
+    NEW.{n["new"]} := NEW.{n["old"]};
+  ELSIF NEW.{n["new"]} IS DISTINCT FROM OLD.{n["new"]} THEN
+    NEW.{n["old"]} := NEW.{n["new"]};
+  END IF;
+  RETURN NEW;
+END $$"""
+        )
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {n['trigger']} ON {n['table']}")
+        schema_editor.execute(
+            f"CREATE TRIGGER {n['trigger']} BEFORE INSERT OR UPDATE ON {n['table']} "
+            f"FOR EACH ROW EXECUTE FUNCTION {n['function']}()"
+        )
+
+    def describe(self) -> str:
+        return f"Expand: add {self.new} beside {self.old} on {self.table}, kept in step"
+
+
+class ContractColumnRename(_ColumnRenameStep):
+    """Contract, in a later release once nothing reads ``old``: drop the trigger and ``old``."""
+
+    def database_forwards(
+        self, app_label: str, schema_editor: Any, from_state: ProjectState, to_state: ProjectState
+    ) -> None:
+        n = self._names(schema_editor)
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {n['trigger']} ON {n['table']}")
+        schema_editor.execute(f"DROP FUNCTION IF EXISTS {n['function']}()")
+        schema_editor.execute(f"ALTER TABLE {n['table']} DROP COLUMN IF EXISTS {n['old']}")
+
+    def describe(self) -> str:
+        return f"Contract: drop {self.old} from {self.table} (renamed to {self.new})"

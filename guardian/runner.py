@@ -20,6 +20,7 @@ from .sources import Plan
 from .sources.files import plan_from_files
 from .sources.live import live_state
 from .sources.migrations import full_history, plan_from_migrations, unapplied_plan
+from .sources.sampling import sample_dependencies
 from .state import SchemaState
 
 
@@ -107,10 +108,15 @@ def run_live(
     acknowledged: Iterable[str] = (),
     env: str | None = None,
     config: GuardianConfig | None = None,
+    sample: bool = False,
 ) -> Run:
+    """The live catalog as it stands; ``sample`` also reads rows for the 3NF hint."""
     config = config or project_config()
     env = env or environment()
-    findings = analyse_state(live_state(connections[database]), config)
+    state = live_state(connections[database])
+    findings = analyse_state(state, config)
+    if sample:
+        findings += sample_dependencies(connections[database], state, config)
     verdict = enforce(
         findings,
         config,

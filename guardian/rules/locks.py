@@ -162,8 +162,16 @@ def check_locks(ctx: Context, stmt: Statement) -> Iterable[Finding]:
                 fix=Fix(
                     summary="expand/contract: add the new name, write both, backfill, switch "
                     "reads, then drop the old one in a later release",
-                    django="migrations.SeparateDatabaseAndState(state_operations=[RenameField(...)], "
-                    "database_operations=[AddField(new), RunSQL(backfill)]); drop the old column later",
+                    django=(
+                        "from guardian.operations import ContractColumnRename, ExpandColumnRename\n"
+                        "# release N: the model renames at once; the database keeps both, in step\n"
+                        "migrations.SeparateDatabaseAndState(\n"
+                        "    state_operations=[migrations.RenameField('model', 'old', 'new')],\n"
+                        "    database_operations=[ExpandColumnRename('schema.table', 'old', 'new')],\n"
+                        ")\n"
+                        "# release N+1, once nothing reads the old name:\n"
+                        "ContractColumnRename('schema.table', 'old', 'new')"
+                    ),
                 ),
             )
         return

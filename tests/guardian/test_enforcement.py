@@ -136,3 +136,14 @@ def test_ignores_parse_quoted_reasons_and_several_rules() -> None:
     )
     assert ig.rules == ("naming", "json-not-jsonb")
     assert ig.reason == "vendor schema, frozen" and ig.until == dt.date(2027, 3, 1)
+
+
+def test_manage_py_check_reports_a_broken_guardian_config(tmp_path: Path, settings) -> None:  # type: ignore[no-untyped-def]
+    from guardian.checks import check_guardian_config
+
+    assert check_guardian_config() == []
+    bad = tmp_path / "guardian.toml"
+    bad.write_text('[levels.production]\n"tenant-id-missing" = "off"\n')
+    settings.GUARDIAN_CONFIG = bad
+    (error,) = check_guardian_config()
+    assert error.id == "guardian.E001" and "levels are shadow, warn, block" in error.msg

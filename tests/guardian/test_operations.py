@@ -91,3 +91,43 @@ def test_add_constraint_not_valid_if_not_exists_runs_twice(ops_table: ProjectSta
             "SELECT convalidated FROM pg_constraint WHERE conname = 'guardian_ops_amount_ck'"
         )
         assert cur.fetchall() == [(False,)]
+
+
+def test_expand_contract_rename_keeps_both_releases_working_and_runs_twice(
+    ops_table: ProjectState,
+) -> None:
+    from guardian.operations import ContractColumnRename, ExpandColumnRename
+
+    expand = ExpandColumnRename("finance.guardian_ops", "amount", "total")
+    with connections["default"].cursor() as cur:
+        cur.execute(
+            "INSERT INTO finance.guardian_ops (id, tenant_id, amount) VALUES (gen_random_uuid(), gen_random_uuid(), 5)"
+        )
+    _apply(expand, ops_table, atomic=True)
+    _apply(expand, ops_table, atomic=True)
+    with connections["default"].cursor() as cur:
+        cur.execute("SELECT amount, total FROM finance.guardian_ops")
+        assert cur.fetchall() == [(5, 5)]  # backfilled
+        # The old release writes `amount`, the new one `total`: each sees the other's writes.
+        cur.execute(
+            "INSERT INTO finance.guardian_ops (id, tenant_id, amount) VALUES (gen_random_uuid(), gen_random_uuid(), 7)"
+        )
+        cur.execute(
+            "INSERT INTO finance.guardian_ops (id, tenant_id, total) VALUES (gen_random_uuid(), gen_random_uuid(), 9)"
+        )
+        cur.execute("UPDATE finance.guardian_ops SET amount = 6 WHERE amount = 5")
+        cur.execute("UPDATE finance.guardian_ops SET total = 10 WHERE total = 9")
+        cur.execute("SELECT amount, total FROM finance.guardian_ops ORDER BY total")
+        assert cur.fetchall() == [(6, 6), (7, 7), (10, 10)]
+    contract = ContractColumnRename("finance.guardian_ops", "amount", "total")
+    _apply(contract, ops_table, atomic=True)
+    _apply(contract, ops_table, atomic=True)
+    with connections["default"].cursor() as cur:
+        cur.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'guardian_ops' ORDER BY 1"
+        )
+        assert [r[0] for r in cur.fetchall()] == ["created_at", "id", "tenant_id", "total"]
+        cur.execute(
+            "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'finance.guardian_ops'::regclass"
+        )
+        assert cur.fetchone() == (0,)

@@ -127,3 +127,29 @@ def test_the_schema_document_lists_the_guardians_live_findings_per_table(db: Non
     assert audit == {("created-at-missing", "block"), ("id-not-uuid", "warn")}
     assert all("Accepted — baseline:" in f.message for f in by_table["kernel.audit_events"])
     assert "finance.journal_entries" not in by_table
+
+
+def test_sampling_finds_a_column_that_determines_another(transactional_db: None) -> None:
+    with connections["default"].cursor() as cur:
+        cur.execute(
+            "CREATE TABLE finance.guardian_fd (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), "
+            "tenant_id uuid NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), "
+            "updated_at timestamptz NOT NULL DEFAULT now(), city text, country text, memo text)"
+        )
+        # 40 cities, each in one of 8 countries; memo varies freely.
+        cur.execute(
+            "INSERT INTO finance.guardian_fd (tenant_id, city, country, memo) "
+            "SELECT '00000000-0000-0000-0000-000000000001', 'city' || (g % 40), "
+            "'country' || ((g % 40) % 8), md5(g::text) FROM generate_series(1, 3000) g"
+        )
+        cur.execute("ANALYZE finance.guardian_fd")
+    try:
+        run = run_live(env="ci", sample=True)
+        deps = {f.object for f in run.verdict.findings if f.rule == "transitive-dependency"}
+        assert deps == {"finance.guardian_fd.city->country"}
+        assert run_live(env="ci").verdict.findings == [
+            f for f in run.verdict.findings if f.rule != "transitive-dependency"
+        ]
+    finally:
+        with connections["default"].cursor() as cur:
+            cur.execute("DROP TABLE finance.guardian_fd")

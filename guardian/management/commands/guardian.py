@@ -25,6 +25,11 @@ class Command(BaseCommand):
         what.add_argument(
             "--history", action="store_true", help="every migration, as a fresh deploy runs them"
         )
+        parser.add_argument(
+            "--sample",
+            action="store_true",
+            help="with --live: sample rows for third-normal-form hints (reads data; counts only)",
+        )
         parser.add_argument("--format", choices=sorted(FORMATS), default="text")
         parser.add_argument("--database", default="default")
         parser.add_argument(
@@ -45,10 +50,12 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["paths"] and (opts["live"] or opts["history"]):
             raise CommandError("give .sql paths, --live or --history, not several")
+        if opts["sample"] and not opts["live"]:
+            raise CommandError("--sample reads live rows: use it with --live")
         common = {"acknowledged": opts["ack"], "env": opts["env"]}
         try:
             if opts["live"]:
-                run = run_live(database=opts["database"], **common)
+                run = run_live(database=opts["database"], sample=opts["sample"], **common)
             elif opts["paths"]:
                 run = run_files(opts["paths"], database=opts["database"], **common)
             else:
