@@ -3,6 +3,7 @@ that read names and types off parse-tree nodes."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -203,3 +204,27 @@ def normalize_expression(expr: str) -> str:
     PostgreSQL's own deparse (``'x'::text``, ``AS "nullif"``) compare equal."""
     select: Any = pglast.parse_sql(f"SELECT {expr}")[0].stmt
     return deparse(_strip(select.targetList[0].val))
+
+
+_EXPRESSIONS: dict[str, str] = {}
+
+
+def _without_locations(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_locations(v) for k, v in value.items() if k != "location"}
+    if isinstance(value, list | tuple):
+        return [_without_locations(v) for v in value]
+    return value
+
+
+def expression_text(node: Any) -> str:
+    """:func:`normalize_expression` of a parse-tree node. Deparsing is the costly step, and a
+    schema repeats the same few expressions (one tenant predicate per table): they are cached
+    by their structure, which ignores where in the text they were found."""
+    key = json.dumps(_without_locations(node()), sort_keys=True, default=str)
+    text = _EXPRESSIONS.get(key)
+    if text is None:
+        if len(_EXPRESSIONS) > 10_000:
+            _EXPRESSIONS.clear()
+        text = _EXPRESSIONS[key] = normalize_expression(deparse(node))
+    return text

@@ -16,7 +16,7 @@ from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType, ObjectType
 
 from .findings import Location
-from .sql import Statement, deparse, names, normalize_expression, qualified, range_vars, type_name
+from .sql import Statement, deparse, expression_text, names, qualified, range_vars, type_name
 
 
 @dataclass
@@ -303,10 +303,8 @@ def _create_policy(state: SchemaState, node: Any, loc: Location) -> None:
         name=node.policy_name,
         command=_COMMANDS.get(node.cmd_name or "all", "ALL"),
         roles=tuple(_role_name(r) for r in node.roles or ()),
-        using=normalize_expression(deparse(node.qual)) if node.qual is not None else None,
-        check=normalize_expression(deparse(node.with_check))
-        if node.with_check is not None
-        else None,
+        using=expression_text(node.qual) if node.qual is not None else None,
+        check=expression_text(node.with_check) if node.with_check is not None else None,
     )
 
 

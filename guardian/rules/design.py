@@ -5,6 +5,7 @@ live database by :mod:`guardian.sources.live`.)"""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 
@@ -38,34 +39,42 @@ _NUMBERED = re.compile(r"^(?P<base>[a-z_]*[a-z])_?(?P<n>\d+)$")
 
 
 def check_duplicates(ctx: Context, tables: list[Table]) -> Iterable[Finding]:
-    """Each touched table against every other, through an index of column names, so the cost
-    follows the overlaps rather than the square of the table count; one finding per table (its
-    closest match)."""
+    """Each touched table against the others; one finding per table (its closest match).
+
+    A set-similarity join with prefix filtering: two column sets with Jaccard similarity >= t
+    must share one of the ``len - ceil(t * len) + 1`` rarest columns of either, so only those
+    are indexed and the cost follows real overlaps, not the square of the table count."""
     th = ctx.config.thresholds
+    t_min = th.duplicate_similarity
     cols = {
         key: frozenset(t.columns) - STANDARD
         for key, t in ctx.state.tables.items()
         if len(set(t.columns) - STANDARD) >= th.duplicate_min_columns
     }
+    frequency: dict[str, int] = {}
+    for cs in cols.values():
+        for c in cs:
+            frequency[c] = frequency.get(c, 0) + 1
+
+    def prefix(cs: frozenset[str]) -> list[str]:
+        ordered = sorted(cs, key=lambda c: (frequency[c], c))
+        return ordered[: len(cs) - math.ceil(t_min * len(cs)) + 1]
+
     holders: dict[str, list[str]] = {}
     for key, cs in cols.items():
-        for c in cs:
+        for c in prefix(cs):
             holders.setdefault(c, []).append(key)
     for t in sorted(tables, key=lambda t: t.key):
         mine = cols.get(t.key)
         if mine is None:
             continue
-        shared: dict[str, int] = {}
-        for c in mine:
-            for other in holders[c]:
-                if other != t.key:
-                    shared[other] = shared.get(other, 0) + 1
+        candidates = {o for c in prefix(mine) for o in holders.get(c, ()) if o != t.key}
         best, best_share = "", 0.0
-        for other, n in sorted(shared.items()):
-            share = n / len(mine | cols[other])
+        for other in sorted(candidates):
+            share = len(mine & cols[other]) / len(mine | cols[other])
             if share > best_share:
                 best, best_share = other, share
-        if best and best_share >= th.duplicate_similarity:
+        if best and best_share >= t_min:
             yield finding(
                 DUPLICATE,
                 f"{t.key} and {best} share {best_share:.0%} of their columns: one entity kept "
