@@ -147,3 +147,13 @@ def test_manage_py_check_reports_a_broken_guardian_config(tmp_path: Path, settin
     settings.GUARDIAN_CONFIG = bad
     (error,) = check_guardian_config()
     assert error.id == "guardian.E001" and "levels are shadow, warn, block" in error.msg
+
+
+def test_every_rule_is_documented_with_its_default_level() -> None:
+    from django.conf import settings
+
+    from guardian.rules import RULES
+
+    doc = (Path(settings.BASE_DIR) / "docs" / "guardian.md").read_text()
+    for rule in RULES.values():
+        assert f"| `{rule.id}` | {rule.category} | {rule.default} |" in doc, rule.id

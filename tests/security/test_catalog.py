@@ -9,6 +9,7 @@ import pytest
 
 from aibos.db.governance import TENANT_PREDICATE
 from aibos.db.roles import PLATFORM_ROLES, RUNTIME_ALIASES
+from guardian.config import project_config
 from tests.security.helpers import GOVERNED_SCHEMAS, fetchall, scalar, tenant_tables
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -38,16 +39,9 @@ MONITOR_READ_TABLES = {
     "finance.journal_entries",
     "finance.journal_lines",
 }
-# Governed tables without tenant_id, each a deliberate global table (docs/data-model.md).
-GLOBAL_TABLES = {
-    "kernel.tenants",
-    "kernel.permissions",
-    "config.provider_profiles",
-    # The approval-grant signing key: one row, no grant to any runtime role.
-    "kernel.approval_grant_keys",
-    # Where the audit sealer stands in the log (one position for every chain).
-    "kernel.audit_seal_batches",
-}
+# Governed tables without tenant_id, each a deliberate global table: declared once, with its
+# reason, in guardian.toml (the Schema Guardian blocks any other; docs/data-model.md).
+GLOBAL_TABLES = set(project_config().global_tables)
 
 
 def test_runtime_connections_use_least_privilege_roles() -> None:
