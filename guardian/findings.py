@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import pglast
 
@@ -71,7 +71,6 @@ class Finding:
     # Why the level differs from the configured one (e.g. "table created in this plan").
     level_reason: str = ""
     accepted: str = ""  # set by enforcement: "baseline: <reason>" or "ignored until …: <reason>"
-    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def id(self) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ..config import GuardianConfig
-from ..findings import BLOCK, SHADOW, WARN, Finding, Fix, Location
+from ..findings import BLOCK, WARN, Finding, Fix, Location
 from ..sql import Statement
 from ..state import SchemaState, Table, View
 
@@ -94,16 +94,4 @@ RENDER_ERROR = rule(
 # Importing the rule modules registers their checks, in the order findings are reported.
 from . import conventions, design, governance, locks, tenancy  # noqa: E402
 
-__all__ = [
-    "BLOCK",
-    "RULES",
-    "SHADOW",
-    "WARN",
-    "Context",
-    "Rule",
-    "conventions",
-    "design",
-    "governance",
-    "locks",
-    "tenancy",
-]
+__all__ = ["RULES", "Context", "Rule", "conventions", "design", "governance", "locks", "tenancy"]

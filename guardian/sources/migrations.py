@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast as pyast
 import inspect
 from pathlib import Path
-from typing import Any
 
 from django.conf import settings
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -158,7 +157,3 @@ def _add_sql(plan: Plan, sql: str, loc: Location) -> None:
                 location=loc,
             )
         )
-
-
-def describe(obj: Any) -> str:
-    return getattr(obj, "describe", lambda: str(obj))()

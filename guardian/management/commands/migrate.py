@@ -35,7 +35,8 @@ class Command(DjangoMigrate):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if not options.get("plan") and not options.get("fake"):
+        # --plan and --check only report; --fake records without running SQL.
+        if not (options.get("plan") or options.get("check_unapplied") or options.get("fake")):
             self._guard(options)
         super().handle(*args, **options)
 
@@ -44,6 +45,8 @@ class Command(DjangoMigrate):
         connection.prepare_database()
         executor = MigrationExecutor(connection)
         targets = self._targets(executor, options)
+        if targets is None:
+            return  # a migration name Django cannot resolve: it refuses with its own message
         plan = executor.migration_plan(targets)
         if not plan or any(backwards for _, backwards in plan):
             # Nothing to do, or unapplying: the rules judge forward plans.
