@@ -298,6 +298,11 @@ OPTIMIZER_NPLUSONE_MIN_MS = env.float("AIBOS_OPTIMIZER_NPLUSONE_MIN_MS", default
 # Capture every request's queries (middleware) and log N+1s; RAISE turns them into errors.
 OPTIMIZER_CAPTURE = env.bool("AIBOS_OPTIMIZER_CAPTURE", default=False)
 OPTIMIZER_NPLUSONE_RAISE = env.bool("AIBOS_OPTIMIZER_NPLUSONE_RAISE", default=False)
+OPTIMIZER_CAPTURE_FILE = Path(
+    env.str(
+        "AIBOS_OPTIMIZER_CAPTURE_FILE", default=str(BASE_DIR / ".aibos" / "optimizer-capture.jsonl")
+    )
+)
 if OPTIMIZER_CAPTURE:
     MIDDLEWARE.append("optimizer.middleware.QueryCaptureMiddleware")
 # Applying an index: automatic on a development machine (DEVELOPMENT above), only with a

@@ -107,7 +107,7 @@ def candidates_for(use: TableUse, stats: TableStats) -> list[tuple[str, ...]]:
     # Each other column on its own (behind the tenant when scoped): a selective key may need
     # nothing else, and a narrower index costs less to store and to write.
     for column in cols[len(lead) :]:
-        out.append(tuple(lead + [column]))
+        out.append((*lead, column))
     return list(dict.fromkeys(c for c in out if c))
 
 

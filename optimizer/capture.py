@@ -73,7 +73,11 @@ def _project_location() -> CodeLocation | None:
 
 def _wrapper(alias: str, capture: Capture) -> Callable[..., Any]:
     def wrapper(
-        execute: Callable[..., Any], sql: str, params: Sequence[Any] | None, many: bool, context: Any
+        execute: Callable[..., Any],
+        sql: str,
+        params: Sequence[Any] | None,
+        many: bool,
+        context: Any,
     ) -> Any:
         start = time.perf_counter()
         try:

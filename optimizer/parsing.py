@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import pglast
 from pglast import ast
@@ -101,8 +102,9 @@ def _column_ref(node: object) -> tuple[str | None, str] | None:
     """``(qualifier, column)`` for a ColumnRef; the qualifier is an alias or a table name."""
     if not isinstance(node, ast.ColumnRef):
         return None
-    names = [f.sval for f in node.fields if isinstance(f, ast.String)]
-    if not names or len(names) != len(node.fields):  # `t.*`
+    fields = node.fields or ()
+    names = [str(f.sval) for f in fields if isinstance(f, ast.String)]
+    if not names or len(names) != len(fields):  # `t.*`
         return None
     if len(names) == 1:
         return None, names[0]
@@ -156,8 +158,9 @@ class _Collector:
                         if entry not in use.sort:
                             use.sort.append(entry)
         self._tenant_through_joins()
-        if isinstance(stmt, ast.UpdateStmt):
-            target = self.uses.get(TableRef(stmt.relation.schemaname, stmt.relation.relname))
+        if isinstance(stmt, ast.UpdateStmt) and stmt.relation is not None:
+            relation: Any = stmt.relation
+            target = self.uses.get(TableRef(relation.schemaname, relation.relname))
             for res in stmt.targetList or ():
                 if target is not None and isinstance(res, ast.ResTarget) and res.name:
                     target._add(target.updated, res.name)
@@ -173,8 +176,8 @@ class _Collector:
                     shape.offset_param = inner.number
         return shape
 
-    def _register(self, rv: ast.RangeVar) -> None:
-        table = TableRef(rv.schemaname, rv.relname)
+    def _register(self, rv: Any) -> None:
+        table = TableRef(rv.schemaname, str(rv.relname))
         self.uses.setdefault(table, TableUse(table))
         self.aliases[rv.relname] = table
         if rv.schemaname:
@@ -195,7 +198,7 @@ class _Collector:
     def _predicates(self, node: object) -> None:
         if node is None:
             return
-        if isinstance(node, ast.BoolExpr):
+        if isinstance(node, ast.BoolExpr) and node.args:
             # OR branches still say which columns are filtered; NOT is left alone (an index
             # rarely serves a negation).
             if node.boolop != BoolExprType.NOT_EXPR:
@@ -219,10 +222,10 @@ class _Collector:
         lref, rref = _column_ref(left), _column_ref(right)
         if lref and rref and op == "=":
             self.joins.append((lref, rref))
-            for ref in (lref, rref):
-                use = self._resolve(ref)
-                if use:
-                    use._add(use.join, ref[1])
+            for side in (lref, rref):
+                joined = self._resolve(side)
+                if joined:
+                    joined._add(joined.join, side[1])
             return
         ref = lref if lref and (right is None or _is_value(right)) else None
         if ref is None and rref and _is_value(left):

@@ -112,7 +112,7 @@ def table_stats(cursor: CursorWrapper, tables: Iterable[TableRef]) -> dict[Table
 def covered_by_existing(columns: tuple[str, ...], indexes: Iterable[ExistingIndex]) -> str | None:
     """The valid, non-partial btree whose leading columns are ``columns`` (pghero's rule)."""
     for index in indexes:
-        if index.valid and index.btree and not index.partial:
-            if index.columns[: len(columns)] == columns:
-                return index.name
+        usable = index.valid and index.btree and not index.partial
+        if usable and index.columns[: len(columns)] == columns:
+            return index.name
     return None

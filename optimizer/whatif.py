@@ -107,7 +107,9 @@ class WhatIf:
         self.cursor.execute("SELECT hypopg_reset()")
         self._oids = {}
         for spec in sorted(config, key=str):
-            self.cursor.execute("SELECT indexrelid FROM hypopg_create_index(%s)", [spec.create_sql()])
+            self.cursor.execute(
+                "SELECT indexrelid FROM hypopg_create_index(%s)", [spec.create_sql()]
+            )
             self._oids[spec] = self.cursor.fetchone()[0]
         self._config = config
 
@@ -117,7 +119,9 @@ class WhatIf:
         self.cursor.execute("SELECT hypopg_relation_size(%s)", [self._oids[spec]])
         return int(self.cursor.fetchone()[0])
 
-    def plan(self, sql: str, config: Sequence[IndexSpec] | frozenset[IndexSpec] = ()) -> Plan | None:
+    def plan(
+        self, sql: str, config: Sequence[IndexSpec] | frozenset[IndexSpec] = ()
+    ) -> Plan | None:
         """The generic plan of ``sql`` with ``config`` hypothetically present (None if the
         query cannot be planned here, e.g. it names a temporary table)."""
         key = (sql, frozenset(config))
