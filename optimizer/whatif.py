@@ -132,20 +132,26 @@ class WhatIf:
         if self.hypopg:
             self._use(frozenset(config))
         nparams = max((int(n) for n in _PARAM.findall(sql)), default=0)
-        result: Plan | None
+        result: Plan | None = None
+        # A name per statement: PREPARE is not transactional, so a statement whose EXPLAIN
+        # failed (and rolled its savepoint back) still exists and is deallocated below.
+        name = f"{_STATEMENT}_{self.explains}"
+        prepared = False
         try:
             # A savepoint: one query that fails to plan must not abort the what-if session.
             with transaction.atomic(using=self.cursor.db.alias):
-                self.cursor.execute(f"PREPARE {_STATEMENT} AS {sql}")
+                self.cursor.execute(f"PREPARE {name} AS {sql}")
+                prepared = True
                 args = f"({', '.join(['NULL'] * nparams)})" if nparams else ""
-                self.cursor.execute(f"EXPLAIN (FORMAT JSON) EXECUTE {_STATEMENT}{args}")
+                self.cursor.execute(f"EXPLAIN (FORMAT JSON) EXECUTE {name}{args}")
                 raw = self.cursor.fetchone()[0]
-                self.cursor.execute(f"DEALLOCATE {_STATEMENT}")
             doc = raw if isinstance(raw, list) else json.loads(raw)
             top = doc[0]["Plan"]
             result = Plan(float(top["Total Cost"]), top)
         except DatabaseError:
             result = None
+        if prepared:
+            self.cursor.execute(f"DEALLOCATE {name}")
         self.explains += 1
         self._cache[key] = result
         return result
