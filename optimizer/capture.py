@@ -21,8 +21,15 @@ from django.db import connections
 
 from optimizer.parsing import django_sql_to_dollar, fingerprint
 
-# Frames from these directories are plumbing, never the code location a finding should name.
-_SKIP_PARTS = ("site-packages", "dist-packages", f"{Path('optimizer') / 'capture.py'}")
+# Frames from these are plumbing (installed packages, the tenant-scoped manager and database
+# layer, this module), never the code location a finding should name.
+_SKIP_PARTS = (
+    "site-packages",
+    "dist-packages",
+    str(Path("optimizer") / "capture.py"),
+    str(Path("aibos") / "tenancy.py"),
+    str(Path("aibos") / "db") + "/",
+)
 
 
 @dataclass(frozen=True)
