@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import connections
+from django.db import DatabaseError, connections, transaction
 
 from optimizer.capture import CapturedQuery, CodeLocation
 from optimizer.parsing import django_sql_to_dollar, fingerprint, parse
@@ -38,6 +38,7 @@ PGSS_HIDDEN = (
 )
 SOURCE_PGSS = "pg_stat_statements"
 SOURCE_CAPTURE = "capture"
+HIDDEN_TEXT = "<insufficient privilege>"
 
 
 @dataclass
@@ -67,13 +68,25 @@ class PgssStatus:
 
 
 def pgss_status(alias: str = "monitor") -> PgssStatus:
-    with connections[alias].cursor() as cur:
-        cur.execute(
-            "SELECT 'pg_stat_statements' = ANY(string_to_array(replace("
-            "current_setting('shared_preload_libraries'), ' ', ''), ',')), "
-            "EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements')"
-        )
-        loaded, installed = cur.fetchone()
+    """Whether pg_stat_statements can be read. The monitor role may not read
+    shared_preload_libraries (that takes pg_read_all_settings), so when the extension exists
+    the answer comes from a probe: reading the view fails unless the library is loaded."""
+    connection = connections[alias]
+    with connection.cursor() as cur:
+        cur.execute("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements')")
+        (installed,) = cur.fetchone()
+        loaded = False
+        try:
+            with transaction.atomic(using=alias):
+                if installed:
+                    cur.execute("SELECT 1 FROM pg_stat_statements LIMIT 1")
+                    loaded = True
+                else:
+                    cur.execute("SELECT current_setting('shared_preload_libraries')")
+                    libraries = cur.fetchone()[0].replace(" ", "").split(",")
+                    loaded = "pg_stat_statements" in libraries
+        except DatabaseError:
+            loaded = False
     if loaded and installed:
         return PgssStatus(True, True, "")
     return PgssStatus(loaded, installed, PGSS_NOT_CREATED if loaded else PGSS_NOT_LOADED)
@@ -97,11 +110,20 @@ def read_pg_stat_statements(
         rows = cur.fetchall()
         cur.execute("SELECT current_user")
         (role,) = cur.fetchone()
-    hidden = sum(1 for r in rows if r[0] == "<insufficient privilege>")
+    return pgss_rows_to_workload(rows, role=role)
+
+
+def pgss_rows_to_workload(
+    rows: Iterable[tuple[str, int, float, int]], *, role: str
+) -> tuple[list[WorkloadQuery], list[str]]:
+    """pg_stat_statements rows (query, calls, mean ms, rows) -> one entry per fingerprint.
+    Entries another role's statements hide ('<insufficient privilege>') are counted, not read."""
+    rows = list(rows)
+    hidden = sum(1 for r in rows if r[0] == HIDDEN_TEXT)
     notes = [PGSS_HIDDEN.format(hidden=hidden, role=role)] if hidden else []
     merged: dict[str, WorkloadQuery] = {}
     for sql, calls, mean_ms, nrows in rows:
-        if sql == "<insufficient privilege>" or parse(sql) is None:
+        if sql == HIDDEN_TEXT or parse(sql) is None:
             continue
         fp = fingerprint(sql)
         if fp in merged:  # one template, several entries (different roles or search paths)
@@ -128,10 +150,12 @@ def from_capture(queries: Iterable[CapturedQuery]) -> list[WorkloadQuery]:
         offsets: list[int] = []
         if shape is not None and shape.has_offset:
             for q in group:
-                if shape.offset_literal is not None:
-                    offsets.append(shape.offset_literal)
-                elif shape.offset_param and len(q.params) >= shape.offset_param:
-                    value = q.params[shape.offset_param - 1]
+                # Django writes LIMIT/OFFSET as literals: each query has its own depth.
+                own = parse(q.dollar_sql) if shape.offset_literal is not None else shape
+                if own is not None and own.offset_literal is not None:
+                    offsets.append(own.offset_literal)
+                elif own is not None and own.offset_param and len(q.params) >= own.offset_param:
+                    value = q.params[own.offset_param - 1]
                     if isinstance(value, int):
                         offsets.append(value)
         locations = list(dict.fromkeys(q.location for q in group if q.location))
