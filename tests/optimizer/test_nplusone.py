@@ -52,7 +52,9 @@ def test_select_related_version_is_clean(linked: User) -> None:
 
 def test_four_repeats_are_not_an_n_plus_one(tenant_a: Tenant, alice: User) -> None:
     for _ in range(4):
-        services.user_assign_role(actor=system(tenant_a), user=alice, role=RoleFactory(tenant=tenant_a))
+        services.user_assign_role(
+            actor=system(tenant_a), user=alice, role=RoleFactory(tenant=tenant_a)
+        )
     with tenant_context(alice.tenant_id), capture_queries() as capture:
         views.roles_of_user(RequestFactory().get("/"), str(alice.id))
     assert detect(capture.queries) == []

@@ -52,9 +52,7 @@ def test_recording_is_idempotent_and_audited(
     recorded: list[Recommendation], clean_index: None
 ) -> None:
     again = services.recommendations_record(
-        findings=build_report(
-            workload=from_sql(WORKLOAD), schema_aliases=FIXTURE_ALIASES
-        ).findings,
+        findings=build_report(workload=from_sql(WORKLOAD), schema_aliases=FIXTURE_ALIASES).findings,
         actor=REQUESTER,
     )
     assert {r.id for r in again} == {r.id for r in recorded}
@@ -143,7 +141,11 @@ def test_approved_index_is_applied_concurrently_then_watched_for_use(
         )
         assert cur.fetchone() == (True,)
     rec.refresh_from_db(using="kernel")
-    assert (rec.status, rec.applied_in, rec.approved_by) == ("applied", "production", OPERATOR.label)
+    assert (rec.status, rec.applied_in, rec.approved_by) == (
+        "applied",
+        "production",
+        OPERATOR.label,
+    )
     assert _audit_actors(rec.id)[-1] == OPERATOR.label
 
     # Unused for the whole window: removal is proposed, as a manual change.
