@@ -76,9 +76,9 @@ def _literal(sql: str) -> str:
     here ("invalid input"), so it plans custom plans of these; we plan generic ones of $n."""
     from bench.optimizer_workload import CUSTOMER_SQL, STATUS_SQL, UPDATE_SQL
 
-    if sql == CUSTOMER_SQL:
+    if sql == CUSTOMER_SQL or "customer_id = $1" in sql:
         return sql.replace("$1", "4242")
-    if sql == STATUS_SQL:
+    if sql == STATUS_SQL or "status = $1" in sql:
         return sql.replace("$1", "'paid'")
     if sql == UPDATE_SQL:
         return sql.replace("$1", "'paid'").replace("$2", "17")
@@ -90,11 +90,9 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connections
 
-    from bench.optimizer_workload import BUILD, SCHEMA, WORKLOAD
+    from bench.optimizer_workload import BUILD, BUILD_RLS, SCHEMA, WORKLOAD, WORKLOAD_RLS
     from bench.rls_overhead import _ensure_database, _use_bench_database
-    from optimizer.advisor import workload_cost
     from optimizer.report import build_report
-    from optimizer.whatif import what_if_session
     from optimizer.workload import from_sql
 
     name = _use_bench_database("_optimizer")
@@ -147,25 +145,60 @@ def main() -> None:
         f"{time.perf_counter() - t0:.2f} s, exit {proc.returncode}"
     )
 
-    ours = [c.spec for c in advice.chosen]
-    mcp, mcp_error = _run_mcp(name, workload)
+    print("\n1. The fixture workload (explicit tenant predicates, as our selectors write them)")
+    _side_by_side(name, workload, [c.spec for c in advice.chosen], role=None)
+
+    with connections["default"].cursor() as cur:
+        cur.execute(BUILD_RLS)
+        # postgres-mcp reads hypopg_list_indexes, which HypoPG does not grant to PUBLIC (our
+        # advisor tracks the indexes it creates instead): a bench-only grant so it can run.
+        cur.execute("GRANT SELECT ON hypopg_list_indexes TO aibos_finance_role")
+        cur.execute(f"GRANT SELECT, UPDATE ON ALL TABLES IN SCHEMA {SCHEMA} TO aibos_finance_role")
+    rls_workload = from_sql(WORKLOAD_RLS)
+    rls_report = build_report(workload=rls_workload, schema_aliases=aliases)
+    print(
+        "\n2. The same rows behind the tenant RLS policy, queried through the runtime role "
+        "(tenant predicate from the policy; both advisors connect as aibos_finance_role)"
+    )
+    ours = [c.spec for c in rls_report.advice["finance"].chosen]
+    mcp_size = _side_by_side(name, rls_workload, ours, role="aibos_finance_role")
+    if mcp_size:
+        budgeted = build_report(
+            workload=rls_workload, schema_aliases=aliases, storage_budget=mcp_size
+        )
+        ours = [c.spec for c in budgeted.advice["finance"].chosen]
+        print(f"\n2b. Ours again, within postgres-mcp's storage ({mcp_size / 1024 / 1024:.1f} MB)")
+        _side_by_side(name, rls_workload, ours, role="aibos_finance_role", mcp=False)
+
+
+def _side_by_side(  # type: ignore[type-arg]
+    name: str, workload: list, ours: list, *, role: str | None, mcp: bool = True
+) -> int:
+    """Print both advisors' configurations costed alike; return postgres-mcp's size."""
+    from optimizer.advisor import workload_cost
+    from optimizer.whatif import what_if_session
+
+    theirs, mcp_error = _run_mcp(name, workload, role=role) if mcp else (None, "")
     rows = [("ours (aibos)", ours)]
-    if mcp is not None:
-        rows.append(("postgres-mcp 0.3.0", mcp))
+    if theirs is not None:
+        rows.append(("postgres-mcp 0.3.0", theirs))
+    sizes = {}
     with what_if_session("finance") as whatif:
         base = workload_cost(whatif, workload, [])
-        print(f"\nworkload cost with no new index (sum of calls x plan cost): {base:,.0f}")
-        print(f"{'advisor':<20} {'indexes':<58} {'size':>9} {'cost after':>12} {'reduction':>9}")
+        print(f"workload cost with no new index (sum of calls x plan cost): {base:,.0f}")
+        print(f"{'advisor':<20} {'indexes':<44} {'size':>9} {'cost after':>12} {'reduction':>9}")
         for label, config in rows:
             cost = workload_cost(whatif, workload, config)
             size = sum(whatif.size(s) for s in config)
+            sizes[label] = size
             shown = "; ".join(f"({', '.join(s.columns)})" for s in config) or "(none)"
             print(
-                f"{label:<20} {shown:<58} {size / 1024 / 1024:>6.1f} MB {cost:>12,.0f} "
+                f"{label:<20} {shown:<44} {size / 1024 / 1024:>6.1f} MB {cost:>12,.0f} "
                 f"{100 * (1 - cost / base):>8.1f}%"
             )
-    if mcp is None:
-        print(f"\npostgres-mcp did not run: {mcp_error}")
+    if mcp and theirs is None:
+        print(f"postgres-mcp did not run: {mcp_error}")
+    return sizes.get("postgres-mcp 0.3.0", 0)
 
 
 def _database_url(name: str) -> str:
@@ -175,7 +208,7 @@ def _database_url(name: str) -> str:
     return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{name}"
 
 
-def _run_mcp(name: str, workload: list) -> tuple[list | None, str]:  # type: ignore[type-arg]
+def _run_mcp(name: str, workload: list, *, role: str | None) -> tuple[list | None, str]:  # type: ignore[type-arg]
     from django.conf import settings
 
     from bench.optimizer_workload import SCHEMA
@@ -188,7 +221,7 @@ def _run_mcp(name: str, workload: list) -> tuple[list | None, str]:  # type: ign
     db = settings.DATABASES["default"]
     # postgres-mcp reads unqualified table names back (size estimates): give it the schema.
     url = (
-        f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT']}/{name}"
+        f"postgresql://{role or db['USER']}@{db['HOST']}:{db['PORT']}/{name}"
         f"?options=-csearch_path%3D{SCHEMA},public"
     )
     spec = {

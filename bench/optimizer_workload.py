@@ -49,3 +49,28 @@ WORKLOAD: list[tuple[str, int, float]] = [
     (STATUS_SQL, 200, 15.0),
     (UPDATE_SQL, 300, 0.2),
 ]
+
+# The same rows behind the platform's RLS policy, queried as the application does through the
+# runtime role: the tenant predicate comes from the policy, not from the query text.
+RLS_TABLE = f"{SCHEMA}.orders_rls"
+BUILD_RLS = f"""
+DROP TABLE IF EXISTS {RLS_TABLE};
+CREATE TABLE {RLS_TABLE} (LIKE {TABLE} INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
+ALTER TABLE {RLS_TABLE} ADD PRIMARY KEY (id);
+INSERT INTO {RLS_TABLE} SELECT * FROM {TABLE};
+ALTER TABLE {RLS_TABLE} ENABLE ROW LEVEL SECURITY;
+ALTER TABLE {RLS_TABLE} FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON {RLS_TABLE} AS PERMISSIVE FOR ALL TO PUBLIC
+    USING (tenant_id = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid));
+ANALYZE {RLS_TABLE};
+"""
+WORKLOAD_RLS: list[tuple[str, int, float]] = [
+    (
+        f"SELECT id, customer_id, status, amount, created_at FROM {RLS_TABLE} "
+        "ORDER BY created_at DESC LIMIT 50",
+        1000,
+        12.0,
+    ),
+    (f"SELECT id, status, amount FROM {RLS_TABLE} WHERE customer_id = $1", 500, 10.0),
+    (f"SELECT count(*) FROM {RLS_TABLE} WHERE status = $1", 200, 15.0),
+]

@@ -9,7 +9,9 @@ Where it differs from dexter and Postgres MCP Pro (docs/optimizer.md has the lon
   column set, chosen, not one permutation picked arbitrarily.
 - **Configurations, not single indexes.** Greedy additions (the best gain each round) under a
   time budget, then a pruning pass (an index made redundant by a later, wider one goes) and a
-  swap pass (a narrower index that serves the same queries replaces a wider one).
+  swap pass (a narrower index that serves the same queries replaces a wider one); and, when a
+  table's workload yields few candidates, every configuration of up to three of them, so a
+  first greedy pick cannot trap the search (under a storage budget it would).
 - **Gates** (dexter's, kept): a candidate enters only if it cuts a query that matters (base cost
   >= ``OPTIMIZER_MIN_COST``, weight >= ``OPTIMIZER_MIN_WEIGHT_SHARE`` of the workload) by at
   least ``OPTIMIZER_MIN_REDUCTION`` against the configuration so far.
@@ -25,6 +27,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import combinations
 from typing import Any
 
 from django.conf import settings
@@ -35,6 +38,17 @@ from optimizer.whatif import IndexSpec, Plan, WhatIf
 from optimizer.workload import WorkloadQuery
 
 MAX_WIDTH = 3
+# The exhaustive pass tries every configuration of up to MAX_CONFIG indexes when there are at
+# most MAX_EXHAUSTIVE candidates (C(16, <=3) = 696 configurations, plans cached per query).
+MAX_CONFIG = 3
+MAX_EXHAUSTIVE = 16
+
+
+def _better(objective: float, size: int, other_objective: float, other_size: int) -> bool:
+    """Lower weighted cost wins; within half the minimum gain, less storage wins."""
+    if abs(objective - other_objective) < settings.OPTIMIZER_MIN_GAIN / 2:
+        return size < other_size
+    return objective < other_objective
 
 
 @dataclass
@@ -108,6 +122,12 @@ def candidates_for(use: TableUse, stats: TableStats) -> list[tuple[str, ...]]:
     # nothing else, and a narrower index costs less to store and to write.
     for column in cols[len(lead) :]:
         out.append((*lead, column))
+    # A very selective equality key alone, even on a tenant-scoped table: a handful of rows per
+    # value leaves nothing for tenant_id to narrow, and the index is a third the size. The
+    # search keeps it only where the what-if shows the same gain (the swap pass).
+    for column in cols[len(lead) :]:
+        if column in use.equality and stats.n_distinct.get(column, 0) >= stats.rows / 10 > 0:
+            out.append((column,))
     return list(dict.fromkeys(c for c in out if c))
 
 
@@ -119,7 +139,9 @@ class _Search:
         stats: dict[TableRef, TableStats],
         *,
         deadline: float,
+        storage_budget: int | None = None,
     ) -> None:
+        self.storage_budget = storage_budget
         self.whatif = whatif
         self.evaluated = evaluated
         self.stats = stats
@@ -164,20 +186,73 @@ class _Search:
     def gain(self, spec: IndexSpec, config: frozenset[IndexSpec]) -> float:
         return (self.objective(config) - self.objective(config | {spec})) * self.penalty(spec)
 
+    def valid(self, config: frozenset[IndexSpec]) -> bool:
+        """Every index earns its place: removing it loses the minimum gain, and it passes the
+        gates against the others."""
+        objective = self.objective(config)
+        return all(
+            self.objective(config - {s}) - objective >= settings.OPTIMIZER_MIN_GAIN
+            and self.passes_gate(s, config - {s})
+            for s in config
+        )
+
+    def exhaustive(self, candidates: list[IndexSpec]) -> frozenset[IndexSpec] | None:
+        """Every configuration of up to MAX_CONFIG candidates (within the storage budget), best
+        objective first, then least storage; stops at the deadline with the best so far. Greedy
+        can be trapped by its first pick (under a budget, a cheap index that blocks a better
+        pair); this cannot, for the few candidates a table's workload yields."""
+        best: tuple[float, int, frozenset[IndexSpec]] | None = None
+        for k in range(1, MAX_CONFIG + 1):
+            for combo in combinations(candidates, k):
+                if time.monotonic() >= self.deadline:
+                    return best[2] if best else None
+                size = sum(self.whatif.size(c) for c in combo)
+                if self.storage_budget is not None and size > self.storage_budget:
+                    continue
+                config = frozenset(combo)
+                objective = self.objective(config)
+                if best and not _better(objective, size, best[0], best[1]):
+                    continue
+                if self.valid(config):
+                    best = (objective, size, config)
+        return best[2] if best else None
+
     def run(self, candidates: list[IndexSpec]) -> frozenset[IndexSpec]:
+        greedy = self.greedy(candidates)
+        if len(candidates) > MAX_EXHAUSTIVE:
+            return greedy
+        found = self.exhaustive(candidates)
+        if found is None:
+            return greedy
+        size = sum(self.whatif.size(c) for c in found)
+        greedy_size = sum(self.whatif.size(c) for c in greedy)
+        if _better(self.objective(found), size, self.objective(greedy), greedy_size):
+            return found
+        return greedy
+
+    def greedy(self, candidates: list[IndexSpec]) -> frozenset[IndexSpec]:
         config: frozenset[IndexSpec] = frozenset()
         min_gain = settings.OPTIMIZER_MIN_GAIN
         # 1. Greedy: add the best gated candidate while it gains enough and time remains.
         while time.monotonic() < self.deadline:
+            used = sum(self.whatif.size(c) for c in config)
             scored = [
                 (self.gain(c, config), -self.whatif.size(c), c)
                 for c in candidates
-                if c not in config and self.passes_gate(c, config)
+                if c not in config
+                and (
+                    self.storage_budget is None or used + self.whatif.size(c) <= self.storage_budget
+                )
+                and self.passes_gate(c, config)
             ]
             scored = [s for s in scored if s[0] >= min_gain]
             if not scored:
                 break
-            config = config | {max(scored, key=lambda s: (s[0], s[1]))[2]}
+            if self.storage_budget is None:
+                best = max(scored, key=lambda s: (s[0], s[1]))
+            else:  # under a storage budget, the gain per byte decides (as DTA's budgeted mode)
+                best = max(scored, key=lambda s: s[0] / max(-s[1], 1))
+            config = config | {best[2]}
         # 2. Prune: an index whose removal loses less than the minimum gain goes (a narrower
         #    one chosen early and then subsumed by a wider one, for instance).
         for spec in sorted(config, key=lambda s: len(s.columns)):
@@ -211,6 +286,7 @@ def advise(
     workload: Sequence[WorkloadQuery],
     stats: dict[TableRef, TableStats],
     budget_seconds: float | None = None,
+    storage_budget: int | None = None,
     base_plans: Callable[[WorkloadQuery], Plan | None] | None = None,
 ) -> Advice:
     """Choose an index configuration for ``workload`` (queries of one connection's schema).
@@ -256,7 +332,9 @@ def advise(
                     else:
                         candidates.append(spec)
 
-    search = _Search(whatif, evaluated, stats, deadline=start + budget)
+    search = _Search(
+        whatif, evaluated, stats, deadline=start + budget, storage_budget=storage_budget
+    )
     config = search.run(candidates) if candidates else frozenset()
     notes = [] if time.monotonic() < start + budget else ["the search ran out of time budget"]
 

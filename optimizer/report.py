@@ -80,6 +80,7 @@ def build_report(
     schema_aliases: Mapping[str, str] | None = None,
     notes: Sequence[str] = (),
     budget_seconds: float | None = None,
+    storage_budget: int | None = None,
 ) -> Report:
     start = time.monotonic()
     aliases = {**DEFAULT_SCHEMA_ALIASES, **(schema_aliases or {})}
@@ -105,7 +106,11 @@ def build_report(
             tables = {t for q in queries for t in (parse(q.sql) or _Empty).tables}
             stats = table_stats(whatif.cursor, tables)
             result = advise(
-                whatif=whatif, workload=queries, stats=stats, budget_seconds=budget_seconds
+                whatif=whatif,
+                workload=queries,
+                stats=stats,
+                budget_seconds=budget_seconds,
+                storage_budget=storage_budget,
             )
             findings += detections.index_findings(result)
             findings += detections.offset_findings(result.evaluated, stats)

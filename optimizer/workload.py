@@ -73,7 +73,9 @@ def pgss_status(alias: str = "monitor") -> PgssStatus:
     the answer comes from a probe: reading the view fails unless the library is loaded."""
     connection = connections[alias]
     with connection.cursor() as cur:
-        cur.execute("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements')")
+        cur.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements')"
+        )
         (installed,) = cur.fetchone()
         loaded = False
         try:

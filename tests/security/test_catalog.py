@@ -47,6 +47,8 @@ GLOBAL_TABLES = {
     "kernel.approval_grant_keys",
     # Where the audit sealer stands in the log (one position for every chain).
     "kernel.audit_seal_batches",
+    # Query Optimizer recommendations: about the schema and the workload, not a tenant's rows.
+    "kernel.optimizer_recommendations",
 }
 
 
