@@ -134,6 +134,8 @@ def main() -> None:
             "--no-pgss",
             "--workload",
             str(path),
+            "--alias",
+            f"{SCHEMA}=finance",
         ],
         cwd=ROOT,
         env=env,

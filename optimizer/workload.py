@@ -20,8 +20,8 @@ from optimizer.capture import CapturedQuery, CodeLocation
 from optimizer.parsing import django_sql_to_dollar, fingerprint, parse
 
 PGSS_NOT_LOADED = (
-    "pg_stat_statements is not loaded, so the server-side workload is not read (the in-process "
-    "capture still is). To enable it: add pg_stat_statements to shared_preload_libraries "
+    "pg_stat_statements is not loaded, so the server-side workload is not read (a capture or "
+    "workload file still is). To enable it: add pg_stat_statements to shared_preload_libraries "
     "(postgresql.conf, or ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'), "
     "restart PostgreSQL, run `manage.py migrate optimizer` (creates the extension when it is "
     "loaded) and GRANT pg_read_all_stats TO aibos_monitor_role so the monitor sees every "

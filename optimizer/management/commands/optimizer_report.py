@@ -60,6 +60,13 @@ class Command(BaseCommand):
         parser.add_argument("--capture-file", type=Path, help="the capture middleware's file")
         parser.add_argument("--no-pgss", action="store_true", help="skip pg_stat_statements")
         parser.add_argument("--budget", type=float, help="search time budget, seconds")
+        parser.add_argument(
+            "--alias",
+            action="append",
+            default=[],
+            metavar="SCHEMA=ALIAS",
+            help="evaluate a schema outside kernel/finance/config on this alias's role",
+        )
         parser.add_argument("--record", action="store_true", help="store as recommendations")
         parser.add_argument("--apply", action="store_true", help="build index recommendations")
         parser.add_argument("--check-usage", action="store_true", help="idx_scan of applied ones")
@@ -85,7 +92,13 @@ class Command(BaseCommand):
                 if line.strip()
             ]
             sources.append(from_sql((r["sql"], int(r["calls"]), float(r["mean_ms"])) for r in rows))
-        report = build_report(workload=merge(*sources), notes=notes, budget_seconds=opts["budget"])
+        schema_aliases = dict(pair.split("=", 1) for pair in opts["alias"])
+        report = build_report(
+            workload=merge(*sources),
+            notes=notes,
+            budget_seconds=opts["budget"],
+            schema_aliases=schema_aliases,
+        )
         self.stdout.write(RENDERERS[opts["format"]](report), ending="")
         if opts["record"] or opts["apply"]:
             services.recommendations_record(findings=report.findings, actor=actor)
