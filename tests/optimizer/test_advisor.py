@@ -92,3 +92,35 @@ def test_columns_are_ordered_tenant_equality_range(orders_table: str) -> None:
     range_only = parse(f"SELECT 1 FROM {TABLE} WHERE tenant_id = $1 AND created_at > $2")
     assert range_only is not None
     assert ordered_columns(range_only.tables[ORDERS], stats) == ["tenant_id", "created_at"]
+
+
+def test_write_heavy_tables_and_hot_columns_discount_the_gain() -> None:
+    from bench.optimizer_workload import UPDATE_SQL
+    from optimizer.advisor import EvaluatedQuery, _Search
+    from optimizer.stats import TableStats
+    from optimizer.whatif import IndexSpec, Plan
+
+    update = parse(UPDATE_SQL)
+    assert update is not None and update.tables[ORDERS].updated == ["status"]
+    [query] = from_sql([(UPDATE_SQL, 300, 0.2)])
+    evaluated = [EvaluatedQuery(query, update, Plan(8.0, {}), matters=False)]
+
+    def penalty(writes: int, spec: IndexSpec) -> float:
+        stats = TableStats(
+            ORDERS,
+            300_000,
+            0,
+            seq_scan=50,
+            idx_scan=50,
+            writes=writes,
+            hot_updates=0,
+            has_tenant_column=True,
+        )
+        search = _Search(None, evaluated, {ORDERS: stats}, deadline=0)  # type: ignore[arg-type]
+        return search.penalty(spec)
+
+    created = IndexSpec(ORDERS, ("tenant_id", "created_at"))
+    status = IndexSpec(ORDERS, ("tenant_id", "status"))
+    assert penalty(0, created) == 1.0  # read-only table
+    assert penalty(100, created) == pytest.approx(0.75)  # half the statements write: x(1-0.5x0.5)
+    assert penalty(0, status) == pytest.approx(0.75)  # status is UPDATEd: it would end HOT
