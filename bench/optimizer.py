@@ -148,7 +148,9 @@ def main() -> None:
     )
 
     print("\n1. The fixture workload (explicit tenant predicates, as our selectors write them)")
-    _side_by_side(name, workload, [c.spec for c in advice.chosen], role=None)
+    ours = [c.spec for c in advice.chosen]
+    mcp_size = _side_by_side(name, workload, ours, role=None)
+    _within(name, workload, aliases, mcp_size, ours, "1b", role=None)
 
     with connections["default"].cursor() as cur:
         cur.execute(BUILD_RLS)
@@ -164,13 +166,31 @@ def main() -> None:
     )
     ours = [c.spec for c in rls_report.advice["finance"].chosen]
     mcp_size = _side_by_side(name, rls_workload, ours, role="aibos_finance_role")
-    if mcp_size:
-        budgeted = build_report(
-            workload=rls_workload, schema_aliases=aliases, storage_budget=mcp_size
-        )
-        ours = [c.spec for c in budgeted.advice["finance"].chosen]
-        print(f"\n2b. Ours again, within postgres-mcp's storage ({mcp_size / 1024 / 1024:.1f} MB)")
-        _side_by_side(name, rls_workload, ours, role="aibos_finance_role", mcp=False)
+    _within(name, rls_workload, aliases, mcp_size, ours, "2b", role="aibos_finance_role")
+
+
+def _within(  # type: ignore[type-arg]
+    name: str,
+    workload: list,
+    aliases: dict,
+    mcp_size: int,
+    ours: list,
+    label: str,
+    *,
+    role: str | None,
+) -> None:
+    """When postgres-mcp chose less storage than we did: our advisor again, bounded by it."""
+    from optimizer.report import build_report
+    from optimizer.whatif import what_if_session
+
+    with what_if_session("finance") as whatif:
+        our_size = sum(whatif.size(s) for s in ours)
+    if not mcp_size or our_size <= mcp_size:
+        return
+    budgeted = build_report(workload=workload, schema_aliases=aliases, storage_budget=mcp_size)
+    ours = [c.spec for c in budgeted.advice["finance"].chosen]
+    print(f"\n{label}. Ours again, within postgres-mcp's storage ({mcp_size / 1024 / 1024:.1f} MB)")
+    _side_by_side(name, workload, ours, role=role, mcp=False)
 
 
 def _side_by_side(  # type: ignore[type-arg]
