@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.html import format_html
 
 from aibos.actors import request_actor
@@ -32,6 +32,14 @@ class RecommendationAdmin(admin.ModelAdmin):
     actions = ["approve", "apply"]
     readonly_fields = [f.name for f in Recommendation._meta.fields] + ["evidence_pretty"]
     exclude = ["evidence"]
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # The page is a work queue: open recommendations first, unless a filter says otherwise.
+        if not request.GET and request.method == "GET":
+            return HttpResponseRedirect(f"{request.path}?status__exact=open")
+        return super().changelist_view(request, extra_context)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Recommendation]:
         return super().get_queryset(request).using(services.ALIAS)

@@ -31,7 +31,8 @@ def test_admin_lists_evidence_and_approves_as_the_operator(
     recorded: Recommendation, client: Client, alice: User, bob: User
 ) -> None:
     sign_in(client, "tenant-a", "alice@a.test")
-    listing = client.get(URL)
+    assert client.get(URL)["Location"] == f"{URL}?status__exact=open"  # the work queue
+    listing = client.get(f"{URL}?status__exact=open")
     assert listing.status_code == 200
     assert recorded.title.encode() in listing.content
     detail = client.get(f"{URL}{recorded.pk}/change/")
@@ -44,4 +45,4 @@ def test_admin_lists_evidence_and_approves_as_the_operator(
 
     client.logout()
     sign_in(client, "tenant-a", "bob@a.test")  # not a superuser
-    assert client.get(URL).status_code == 403
+    assert client.get(f"{URL}?status__exact=open").status_code == 403
