@@ -96,7 +96,8 @@ def test_columns_are_ordered_tenant_equality_range(orders_table: str) -> None:
 
 def test_write_heavy_tables_and_hot_columns_discount_the_gain() -> None:
     from bench.optimizer_workload import UPDATE_SQL
-    from optimizer.advisor import EvaluatedQuery, _Search
+    from optimizer.advisor import EvaluatedQuery
+    from optimizer.search import Search
     from optimizer.stats import TableStats
     from optimizer.whatif import IndexSpec, Plan
 
@@ -116,7 +117,7 @@ def test_write_heavy_tables_and_hot_columns_discount_the_gain() -> None:
             hot_updates=0,
             has_tenant_column=True,
         )
-        search = _Search(None, evaluated, {ORDERS: stats}, deadline=0)  # type: ignore[arg-type]
+        search = Search(None, evaluated, {ORDERS: stats}, deadline=0)  # type: ignore[arg-type]
         return search.penalty(spec)
 
     created = IndexSpec(ORDERS, ("tenant_id", "created_at"))
