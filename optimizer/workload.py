@@ -10,9 +10,12 @@ template costs the server.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.db import DatabaseError, connections, transaction
 
@@ -68,27 +71,29 @@ class PgssStatus:
 
 
 def pgss_status(alias: str = "monitor") -> PgssStatus:
-    """Whether pg_stat_statements can be read. The monitor role may not read
-    shared_preload_libraries (that takes pg_read_all_settings), so when the extension exists
-    the answer comes from a probe: reading the view fails unless the library is loaded."""
-    connection = connections[alias]
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements')"
-        )
-        (installed,) = cur.fetchone()
+    with connections[alias].cursor() as cur:
+        return pgss_status_on(cur, lambda: transaction.atomic(using=alias))
+
+
+def pgss_status_on(cur: Any, savepoint: Callable[[], AbstractContextManager[Any]]) -> PgssStatus:
+    """Whether pg_stat_statements can be read on this cursor's connection. The monitor role
+    may not read shared_preload_libraries (that takes pg_read_all_settings), so when the
+    extension exists the answer comes from a probe: reading the view fails unless the library
+    is loaded. ``savepoint`` opens one (Django's atomic, or psycopg's transaction)."""
+    cur.execute("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements')")
+    (installed,) = cur.fetchone()
+    loaded = False
+    try:
+        with savepoint():
+            if installed:
+                cur.execute("SELECT 1 FROM pg_stat_statements LIMIT 1")
+                loaded = True
+            else:
+                cur.execute("SELECT current_setting('shared_preload_libraries')")
+                libraries = cur.fetchone()[0].replace(" ", "").split(",")
+                loaded = "pg_stat_statements" in libraries
+    except (DatabaseError, psycopg.Error):
         loaded = False
-        try:
-            with transaction.atomic(using=alias):
-                if installed:
-                    cur.execute("SELECT 1 FROM pg_stat_statements LIMIT 1")
-                    loaded = True
-                else:
-                    cur.execute("SELECT current_setting('shared_preload_libraries')")
-                    libraries = cur.fetchone()[0].replace(" ", "").split(",")
-                    loaded = "pg_stat_statements" in libraries
-        except DatabaseError:
-            loaded = False
     if loaded and installed:
         return PgssStatus(True, True, "")
     return PgssStatus(loaded, installed, PGSS_NOT_CREATED if loaded else PGSS_NOT_LOADED)
@@ -98,20 +103,32 @@ def read_pg_stat_statements(
     alias: str = "monitor", *, min_calls: int | None = None, limit: int = 500
 ) -> tuple[list[WorkloadQuery], list[str]]:
     """The top templates of this database by total time, and notes on what could not be read."""
+    with connections[alias].cursor() as cur:
+        return read_pg_stat_statements_on(
+            cur, lambda: transaction.atomic(using=alias), min_calls=min_calls, limit=limit
+        )
+
+
+def read_pg_stat_statements_on(
+    cur: Any,
+    savepoint: Callable[[], AbstractContextManager[Any]],
+    *,
+    min_calls: int | None = None,
+    limit: int = 500,
+) -> tuple[list[WorkloadQuery], list[str]]:
     min_calls = settings.OPTIMIZER_MIN_CALLS if min_calls is None else min_calls
-    status = pgss_status(alias)
+    status = pgss_status_on(cur, savepoint)
     if not status.installed or not status.loaded:
         return [], [status.message]
-    with connections[alias].cursor() as cur:
-        cur.execute(
-            "SELECT query, calls, mean_exec_time, rows FROM pg_stat_statements "
-            "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-            "AND calls >= %s ORDER BY total_exec_time DESC LIMIT %s",
-            [min_calls, limit],
-        )
-        rows = cur.fetchall()
-        cur.execute("SELECT current_user")
-        (role,) = cur.fetchone()
+    cur.execute(
+        "SELECT query, calls, mean_exec_time, rows FROM pg_stat_statements "
+        "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+        "AND calls >= %s ORDER BY total_exec_time DESC LIMIT %s",
+        [min_calls, limit],
+    )
+    rows = cur.fetchall()
+    cur.execute("SELECT current_user")
+    (role,) = cur.fetchone()
     return pgss_rows_to_workload(rows, role=role)
 
 
