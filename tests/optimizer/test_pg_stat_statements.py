@@ -76,4 +76,3 @@ def test_reader_merges_offset_depths_into_one_template(pgss_server: int) -> None
     shape = parse(listing.sql)
     assert shape is not None and shape.has_offset and shape.offset_literal is None
     assert notes == []  # a superuser sees every statement
-
