@@ -76,6 +76,7 @@ bench: install ## Run the benchmarks (prints figures; see docs/benchmarks.md)
 	$(BIN)/python bench/posting.py
 	$(BIN)/python bench/balance_read.py
 	$(BIN)/python bench/evidence.py
+	$(BIN)/python bench/optimizer.py
 
 db-stop: install ## Stop the embedded PostgreSQL (if running)
 	$(BIN)/python -c "from pathlib import Path; from aibos.embedded_postgres import stop_embedded; stop_embedded(Path('.pgdata').resolve())"

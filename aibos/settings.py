@@ -275,5 +275,50 @@ SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 
 # --- Schema Guardian (docs/guardian.md) ---------------------------------------------------------
 # Which environment's enforcement levels apply (guardian.toml [levels.<environment>]).
-AIBOS_ENVIRONMENT = env.str("AIBOS_ENVIRONMENT", default="development" if DEBUG else "production")
+AIBOS_ENVIRONMENT = env.str(
+    "AIBOS_ENVIRONMENT", default="development" if DEVELOPMENT else "production"
+)
 GUARDIAN_CONFIG = Path(env.str("AIBOS_GUARDIAN_CONFIG", default=str(BASE_DIR / "guardian.toml")))
+
+# --- Query Optimizer (docs/optimizer.md) -------------------------------------------------------
+# Thresholds of the index advisor. Dexter's gates: a query matters from plan cost 100 and an
+# index is suggested only if it cuts such a query's cost by at least half; ours also needs the
+# query to carry 1 % of the workload's weight (calls x mean time) and the index to lower the
+# workload's weighted cost by 1 %.
+OPTIMIZER_MIN_COST = env.float("AIBOS_OPTIMIZER_MIN_COST", default=100.0)
+OPTIMIZER_MIN_REDUCTION = env.float("AIBOS_OPTIMIZER_MIN_REDUCTION", default=0.5)
+OPTIMIZER_MIN_WEIGHT_SHARE = env.float("AIBOS_OPTIMIZER_MIN_WEIGHT_SHARE", default=0.01)
+OPTIMIZER_MIN_GAIN = env.float("AIBOS_OPTIMIZER_MIN_GAIN", default=0.01)
+# Gain discounts: x (1 - penalty x write share) on write-heavy tables, x (1 - HOT penalty) when
+# the index covers a column the workload UPDATEs (it would end HOT updates).
+OPTIMIZER_WRITE_PENALTY = env.float("AIBOS_OPTIMIZER_WRITE_PENALTY", default=0.5)
+OPTIMIZER_HOT_PENALTY = env.float("AIBOS_OPTIMIZER_HOT_PENALTY", default=0.25)
+# Time budget of the configuration search (seconds); the best configuration so far is kept.
+OPTIMIZER_SEARCH_SECONDS = env.float("AIBOS_OPTIMIZER_SEARCH_SECONDS", default=10.0)
+# pg_stat_statements entries with fewer calls are ignored.
+OPTIMIZER_MIN_CALLS = env.int("AIBOS_OPTIMIZER_MIN_CALLS", default=5)
+# A sequential scan of a table this large is a finding.
+OPTIMIZER_LARGE_TABLE_ROWS = env.int("AIBOS_OPTIMIZER_LARGE_TABLE_ROWS", default=100_000)
+# N+1 (Sentry's criteria): repeats of one statement after a source query, and their total time
+# (0: the count alone decides; local queries are fast, the count is what grows in production).
+OPTIMIZER_NPLUSONE_MIN_REPEATS = env.int("AIBOS_OPTIMIZER_NPLUSONE_MIN_REPEATS", default=5)
+OPTIMIZER_NPLUSONE_MIN_MS = env.float("AIBOS_OPTIMIZER_NPLUSONE_MIN_MS", default=0.0)
+# Capture every request's queries (middleware) and log N+1s; RAISE turns them into errors.
+OPTIMIZER_CAPTURE = env.bool("AIBOS_OPTIMIZER_CAPTURE", default=False)
+OPTIMIZER_NPLUSONE_RAISE = env.bool("AIBOS_OPTIMIZER_NPLUSONE_RAISE", default=False)
+OPTIMIZER_CAPTURE_FILE = Path(
+    env.str(
+        "AIBOS_OPTIMIZER_CAPTURE_FILE", default=str(BASE_DIR / ".aibos" / "optimizer-capture.jsonl")
+    )
+)
+if OPTIMIZER_CAPTURE:
+    MIDDLEWARE.append("optimizer.middleware.QueryCaptureMiddleware")
+# Applying an index: automatic on a development machine (DEVELOPMENT above), only with a
+# recorded approval otherwise. lock_timeout bounds the wait for the table's lock.
+OPTIMIZER_AUTO_APPLY = DEVELOPMENT
+OPTIMIZER_LOCK_TIMEOUT = env.str("AIBOS_OPTIMIZER_LOCK_TIMEOUT", default="5s")
+# After applying: an index with at most this many scans after this many days is proposed for
+# removal (pghero's unused-index threshold).
+OPTIMIZER_UNUSED_SCANS = env.int("AIBOS_OPTIMIZER_UNUSED_SCANS", default=50)
+OPTIMIZER_UNUSED_DAYS = env.int("AIBOS_OPTIMIZER_UNUSED_DAYS", default=14)
+# --- end of Query Optimizer settings -----------------------------------------------------------
