@@ -46,6 +46,9 @@ class Result:
     # What identifies this finding across runs (rule id is always added); defaults to the message.
     fingerprint_parts: Sequence[str] = field(default_factory=tuple)
     properties: dict[str, Any] = field(default_factory=dict)
+    # Why an accepted finding is not a defect (a baseline entry's reason): SARIF suppressions,
+    # which code-scanning UIs show as dismissed rather than open.
+    suppression: str | None = None
 
     def __post_init__(self) -> None:
         if self.level is not None:
@@ -115,6 +118,8 @@ def build_sarif(
             ]
         if result.properties:
             entry["properties"] = dict(result.properties)
+        if result.suppression:
+            entry["suppressions"] = [{"kind": "external", "justification": result.suppression}]
         sarif_results.append(entry)
     return {
         "$schema": SARIF_SCHEMA,

@@ -8,6 +8,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from aibos import sarif
+
 from .findings import BLOCK, INFO, SHADOW, WARN, Finding
 from .rules import RULES
 from .runner import Run
@@ -96,59 +98,41 @@ def to_sarif(run: Run) -> str:
     v = run.verdict
     used = sorted({f.rule for f in v.findings})
     rules = [
-        {
-            "id": rid,
-            "name": rid,
-            "shortDescription": {"text": RULES[rid].summary if rid in RULES else rid},
-            "defaultConfiguration": {
-                "level": _SARIF_LEVEL[RULES[rid].default if rid in RULES else WARN]
-            },
-            "properties": {"category": RULES[rid].category if rid in RULES else "other"},
-        }
+        sarif.Rule(
+            id=rid,
+            name="".join(part.capitalize() for part in rid.split("-")),
+            short_description=RULES[rid].summary if rid in RULES else rid,
+            default_level=_SARIF_LEVEL[RULES[rid].default if rid in RULES else WARN],
+        )
         for rid in used
     ]
-    index = {rid: i for i, rid in enumerate(used)}
-    results = []
-    for f in v.findings:
-        loc = f.location
-        location: dict[str, Any] = {}
-        if loc.path:
-            physical: dict[str, Any] = {"artifactLocation": {"uri": loc.path}}
-            if loc.line:
-                physical["region"] = {"startLine": loc.line}
-            location["physicalLocation"] = physical
-        location["logicalLocations"] = [{"fullyQualifiedName": f.object, "kind": "object"}]
-        result: dict[str, Any] = {
-            "ruleId": f.rule,
-            "ruleIndex": index[f.rule],
-            "level": _SARIF_LEVEL[f.level],
-            "message": {"text": f.message},
-            "locations": [location],
-            "partialFingerprints": {"guardianFindingId": f.id},
-            "properties": {"guardianLevel": f.level, "stops": f.stops(v.acknowledged)},
-        }
-        if f.accepted:
-            result["suppressions"] = [{"kind": "external", "justification": f.accepted}]
-        results.append(result)
-    return json.dumps(
-        {
-            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-            "version": "2.1.0",
-            "runs": [
-                {
-                    "tool": {
-                        "driver": {
-                            "name": "aibos-schema-guardian",
-                            "informationUri": "https://github.com/aibos/data-fabric/blob/main/docs/guardian.md",
-                            "rules": rules,
-                        }
-                    },
-                    "results": results,
-                }
-            ],
-        },
-        indent=2,
+    results = [
+        sarif.Result(
+            rule_id=f.rule,
+            message=f.message,
+            level=_SARIF_LEVEL[f.level],
+            file=f.location.path or None,
+            line=(f.location.line or None) if f.location.path else None,
+            logical_location=None if f.location.path else f.object,
+            fingerprint_parts=(f.id,),
+            properties={
+                "guardianFindingId": f.id,
+                "guardianLevel": f.level,
+                "object": f.object,
+                "stops": f.stops(v.acknowledged),
+            },
+            suppression=f.accepted or None,
+        )
+        for f in v.findings
+    ]
+    doc = sarif.build_sarif(
+        tool_name="aibos-schema-guardian",
+        tool_version="1",
+        rules=rules,
+        results=results,
+        information_uri="docs/guardian.md",
     )
+    return json.dumps(doc, indent=2)
 
 
 FORMATS: dict[str, Callable[[Run], str]] = {"text": to_text, "json": to_json, "sarif": to_sarif}

@@ -54,7 +54,8 @@ def test_json_and_sarif_agree_with_the_verdict(tmp_path: Path) -> None:
     assert rules == sorted(rules) and "tenant-id-missing" in rules
     for result in sarif_run["results"]:
         assert rules[result["ruleIndex"]] == result["ruleId"]
-        assert result["partialFingerprints"]["guardianFindingId"].startswith(result["ruleId"] + ":")
+        assert result["properties"]["guardianFindingId"].startswith(result["ruleId"] + ":")
+        assert result["partialFingerprints"]
     money = next(r for r in sarif_run["results"] if r["ruleId"] == "float-or-money-type")
     assert money["level"] == "error"
     assert money["locations"][0]["physicalLocation"]["region"]["startLine"] == 2
