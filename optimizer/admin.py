@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.utils.html import format_html
 
 from aibos.actors import request_actor
@@ -36,9 +36,12 @@ class RecommendationAdmin(admin.ModelAdmin):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        # The page is a work queue: open recommendations first, unless a filter says otherwise.
+        # The page is a work queue: open recommendations unless a filter says otherwise (applied
+        # in place, not by a redirect: the page answers 200 like every other admin page).
         if not request.GET and request.method == "GET":
-            return HttpResponseRedirect(f"{request.path}?status__exact=open")
+            default = request.GET.copy()
+            default["status__exact"] = "open"
+            request.GET = default  # type: ignore[assignment]
         return super().changelist_view(request, extra_context)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Recommendation]:

@@ -31,10 +31,11 @@ def test_admin_lists_evidence_and_approves_as_the_operator(
     recorded: Recommendation, client: Client, alice: User, bob: User
 ) -> None:
     sign_in(client, "tenant-a", "alice@a.test")
-    assert client.get(URL)["Location"] == f"{URL}?status__exact=open"  # the work queue
-    listing = client.get(f"{URL}?status__exact=open")
+    # The work queue: open recommendations by default, the filter shown as chosen.
+    listing = client.get(URL)
     assert listing.status_code == 200
     assert recorded.title.encode() in listing.content
+    assert listing.context["cl"].get_filters_params() == {"status__exact": ["open"]}
     detail = client.get(f"{URL}{recorded.pk}/change/")
     assert detail.status_code == 200
     assert b"plan_before" in detail.content and b"CONCURRENTLY" in detail.content
