@@ -24,6 +24,7 @@ ERR_BAD_LEVEL = (
 ERR_NO_REASON = (
     "guardian config {path}: [global_tables] {table} needs a reason (a non-empty string)"
 )
+ERR_BAD_THRESHOLD = "guardian config {path}: [thresholds] {key} = {value!r}; a non-negative number"
 ERR_UNKNOWN_RULE = "guardian config {path}: [{table}] names unknown rule {rule!r}"
 
 
@@ -110,10 +111,14 @@ def parse_config(
         if key not in {"schemas", "tables"}:
             raise ConfigError(ERR_UNKNOWN_KEY.format(path=path, key=key, table="tenant_scope"))
     raw_thresholds = data.get("thresholds", {})
-    allowed = set(Thresholds.__dataclass_fields__)
-    for key in raw_thresholds:
-        if key not in allowed:
+    defaults = Thresholds()
+    for key, value in raw_thresholds.items():
+        if key not in Thresholds.__dataclass_fields__:
             raise ConfigError(ERR_UNKNOWN_KEY.format(path=path, key=key, table="thresholds"))
+        expected = type(getattr(defaults, key))
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ConfigError(ERR_BAD_THRESHOLD.format(path=path, key=key, value=value))
+        raw_thresholds = {**raw_thresholds, key: expected(value)}
     levels: dict[str, dict[str, str]] = {}
     for env, rules in data.get("levels", {}).items():
         for rule, level in rules.items():

@@ -118,7 +118,10 @@ def load_baseline(path: str | Path) -> dict[str, BaselineEntry]:
     path = Path(path)
     if not path.exists():
         return {}
-    data = tomllib.loads(path.read_text())
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"guardian baseline {path}: {exc}") from exc
     out = {}
     for n, entry in enumerate(data.get("accepted", []), start=1):
         fid, reason = str(entry.get("id", "")), str(entry.get("reason", "")).strip()
@@ -206,4 +209,5 @@ def enforce(
             f.object,
         )
     )
-    return Verdict(findings=out, acknowledged=frozenset(acknowledged), stale_baseline=stale)
+    acks = frozenset(a.strip() for item in acknowledged for a in item.split(",") if a.strip())
+    return Verdict(findings=out, acknowledged=acks, stale_baseline=stale)

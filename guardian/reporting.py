@@ -87,7 +87,7 @@ def to_text(run: Run, *, show_info: bool = False) -> str:
         + ("nothing stops." if v.ok else f"{len(v.stopping)} finding(s) stop this run.")
     )
     if v.stopping and any(f.level == WARN for f in v.stopping):
-        ids = " ".join(f.id for f in v.stopping if f.level == WARN)
+        ids = ",".join(f.id for f in v.stopping if f.level == WARN)
         lines.append(f"Acknowledge the warnings to go on: --guardian-ack {ids}")
     for stale in v.stale_baseline:
         lines.append(f"baseline entry {stale} matches nothing any more: remove it.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from django.conf import settings
@@ -13,12 +13,15 @@ from django.db import connections
 from django.db.migrations.migration import Migration
 from django.db.migrations.state import ProjectState
 
+from .catalog import Catalog
 from .config import GuardianConfig, project_config
 from .enforcement import Verdict, enforce, load_baseline
 from .engine import analyse, analyse_state
+from .findings import INFO, Finding
+from .rules import RENDER_ERROR
 from .sources import Plan
 from .sources.files import plan_from_files
-from .sources.live import live_state
+from .sources.live import check_catalog, live_state
 from .sources.migrations import full_history, plan_from_migrations, unapplied_plan
 from .sources.sampling import sample_dependencies
 from .state import SchemaState
@@ -55,7 +58,15 @@ def judge(
     check_stale: bool = False,
 ) -> Run:
     env = env or environment()
-    findings = list(plan.findings) + analyse(plan.statements, state or SchemaState(), config)
+    state = state or SchemaState()
+    findings = analyse(plan.statements, state, config)
+    for f in plan.findings:
+        # An operation Django could not render on a table this same plan creates changes a table
+        # that holds no rows yet (its other operations were rendered and judged).
+        t = state.table(f.object)
+        if f.rule == RENDER_ERROR.id and t is not None and t.new:
+            f = f.with_level(INFO, "table created in this plan")
+        findings.append(f)
     verdict = enforce(
         findings,
         config,
@@ -131,3 +142,27 @@ def run_live(
         environment=env,
         config=config,
     )
+
+
+def findings_by_table(
+    catalog: Catalog, environment: str = "production"
+) -> dict[str, list[Finding]]:
+    """The live findings the schema document lists per table, at one fixed environment's levels
+    (the strictest, so the document does not change with the machine that writes it); accepted
+    findings say so and why."""
+    config = project_config()
+    verdict = enforce(
+        check_catalog(catalog, config),
+        config,
+        environment,
+        baseline=load_baseline(baseline_path(config)),
+        check_stale=False,
+    )
+    out: dict[str, list[Finding]] = {}
+    for f in verdict.findings:
+        if f.level == "info":
+            continue
+        table = ".".join(f.object.split(":", 1)[0].split("~", 1)[0].split(".")[:2])
+        shown = replace(f, message=f"{f.message} Accepted — {f.accepted}") if f.accepted else f
+        out.setdefault(table, []).append(shown)
+    return out

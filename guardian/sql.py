@@ -4,6 +4,7 @@ that read names and types off parse-tree nodes."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -62,22 +63,21 @@ def split_statements(sql: str, base: Location, first_line: int = 1) -> list[Stat
         offset = max(int(exc.args[1]) - 1, 0) if len(exc.args) > 1 else 0
         line = first_line + sql.count("\n", 0, offset)
         raise SqlParseError(ERR_PARSE.format(error=exc.args[0]), line) from exc
-    data = sql.encode()
     out: list[Statement] = []
     prev_end = 0
-    line_at, lines_before = 0, 0  # newlines counted so far, up to byte offset line_at
+    line_at, lines_before = 0, 0  # newlines counted so far, up to offset line_at
     for stmt in raw:
-        # Offsets are bytes into the UTF-8 text; the parser's start skips leading comments,
+        # Offsets are characters into the text; the parser's start skips leading comments,
         # which this keeps as `leading` (inline ignores are written there).
         start = stmt.stmt_location or 0
-        end = start + stmt.stmt_len if stmt.stmt_len else len(data)
-        leading = data[prev_end:start].decode().lstrip(";")
+        end = start + stmt.stmt_len if stmt.stmt_len else len(sql)
+        leading = sql[prev_end:start].lstrip(";")
         prev_end = end
         if isinstance(stmt.stmt, ast.TransactionStmt):
             continue
-        chunk = data[start:end].decode()
+        chunk = sql[start:end]
         skip = _start_offset(chunk)
-        lines_before += data.count(b"\n", line_at, start)
+        lines_before += sql.count("\n", line_at, start)
         line_at = start
         line = first_line + lines_before + chunk[:skip].count("\n")
         loc = Location(**{**base.__dict__, "line": line}) if base.source == "file" else base
@@ -145,8 +145,9 @@ def type_name(type_node: ast.TypeName) -> str:
 
 
 def base_type(type_text: str) -> str:
-    """``character varying(32)`` -> ``character varying``."""
-    return type_text.split("(", 1)[0].removesuffix("[]").strip()
+    """``character varying(32)`` -> ``character varying``; ``timestamp(3) without time zone``
+    -> ``timestamp without time zone`` (format_type puts the precision in the middle)."""
+    return " ".join(re.sub(r"\(\s*\d+\s*(,\s*\d+\s*)?\)", "", type_text).removesuffix("[]").split())
 
 
 def walk(node: Any) -> Iterator[Any]:

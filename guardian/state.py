@@ -66,9 +66,16 @@ class Table:
     rows: float = 0.0  # live estimate (pg_class.reltuples), 0 for a new table
     writes_per_second: float = 0.0
     live: bool = False  # exists in the database the plan runs against
+    # Some columns could not be known (CREATE TABLE … OF type, LIKE an unknown table, an
+    # expression in CREATE TABLE … AS): column rules say so instead of guessing.
+    columns_unknown: bool = False
+    moved_from: tuple[str, Location] | None = None  # ALTER TABLE … SET SCHEMA in this plan
     created_at: Location | None = None  # the statement that created it in this plan
     touched_at: list[Location] = field(default_factory=list)  # statements in this plan
     removed: dict[str, Location] = field(default_factory=dict)  # column -> dropped/renamed at
+    # Where an aspect last changed in this plan ("rls", "policy:<name>"), so a finding points at
+    # the statement that caused it, not at the table's creation.
+    marks: dict[str, Location] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -87,6 +94,7 @@ class View:
     reads: tuple[str, ...]  # "schema.table" of every relation in its query
     owner: str = ""
     created_at: Location | None = None
+    materialized: bool = False  # a stored copy: no RLS, no security_invoker
 
     @property
     def key(self) -> str:
@@ -97,8 +105,6 @@ class View:
 class SchemaState:
     tables: dict[str, Table] = field(default_factory=dict)
     views: dict[str, View] = field(default_factory=dict)
-    # Objects whose owner was set in this plan: key -> (owner, where).
-    owners: dict[str, tuple[str, Location]] = field(default_factory=dict)
 
     def table(self, key: str) -> Table | None:
         return self.tables.get(key)
@@ -107,6 +113,8 @@ class SchemaState:
         """Advance the state past one statement (unknown statements change nothing)."""
         node = stmt.node
         handler = _HANDLERS.get(type(node))
+        if isinstance(node, ast.SelectStmt) and node.intoClause is not None:
+            handler = _create_table_as
         if handler is not None:
             handler(self, node, stmt.location)
 
@@ -151,31 +159,100 @@ def _constraint(table: Table, con: Any, column: str | None = None) -> None:
 
 
 def _create_table(state: SchemaState, node: Any, loc: Location) -> None:
+    key = qualified(node.relation)
+    if node.if_not_exists and key in state.tables:
+        return  # CREATE TABLE IF NOT EXISTS on a table that exists does nothing
     t = Table(schema=node.relation.schemaname or "public", name=node.relation.relname)
     t.created_at = loc
     t.touched_at.append(loc)
+    # Columns that come from elsewhere: the parents (INHERITS, PARTITION OF) and LIKE sources.
+    for parent in node.inhRelations or ():
+        _copy_columns(state, t, qualified(parent))
     for elt in node.tableElts or ():
         if isinstance(elt, ast.ColumnDef):
+            if elt.colname in t.columns and not elt.typeName:
+                continue  # PARTITION OF … (col WITH OPTIONS …): the parent's column
             t.columns[str(elt.colname)] = column_from_def(elt)
             for c in elt.constraints or ():
                 _constraint(t, c, column=elt.colname)
         elif isinstance(elt, ast.Constraint):
             _constraint(t, elt)
+        elif isinstance(elt, ast.TableLikeClause):
+            _copy_columns(state, t, qualified(elt.relation))
+    if node.ofTypename is not None:
+        t.columns_unknown = True  # CREATE TABLE … OF type: the type's attributes
     state.tables[t.key] = t
+
+
+def _copy_columns(state: SchemaState, t: Table, source: str) -> None:
+    src = state.tables.get(source)
+    if src is None:
+        t.columns_unknown = True
+        return
+    for name, col in src.columns.items():
+        t.columns.setdefault(name, Column(col.name, col.type, col.not_null, col.default))
+
+
+def _create_table_as(state: SchemaState, node: Any, loc: Location) -> None:
+    """CREATE TABLE … AS, SELECT … INTO, CREATE MATERIALIZED VIEW: a copy of rows."""
+    into: Any = node.into if isinstance(node, ast.CreateTableAsStmt) else node.intoClause
+    rel: Any = into.rel
+    key = qualified(rel)
+    if getattr(node, "if_not_exists", False) and (key in state.tables or key in state.views):
+        return
+    query = node.query if isinstance(node, ast.CreateTableAsStmt) else node
+    if isinstance(node, ast.CreateTableAsStmt) and node.objtype == ObjectType.OBJECT_MATVIEW:
+        reads = tuple(sorted({qualified(rv) for rv in range_vars(query) if rv.schemaname}))
+        state.views[key] = View(
+            schema=rel.schemaname or "public",
+            name=rel.relname,
+            security_invoker=False,
+            reads=reads,
+            created_at=loc,
+            materialized=True,
+        )
+        return
+    t = Table(schema=rel.schemaname or "public", name=rel.relname, created_at=loc)
+    t.touched_at.append(loc)
+    named = [n.sval for n in into.colNames or ()]
+    sources = [qualified(rv) for rv in range_vars(query)]
+    for target in getattr(query, "targetList", None) or ():
+        val: Any = target.val
+        fields: Any = val.fields if isinstance(val, ast.ColumnRef) else ()
+        if fields and isinstance(fields[-1], ast.A_Star):
+            for src in sources:
+                _copy_columns(state, t, src)
+        else:
+            name = target.name or (fields[-1].sval if fields else None)
+            if name:
+                t.columns.setdefault(name, Column(name=name, type="?"))
+            else:
+                t.columns_unknown = True
+    if named:  # CREATE TABLE t (a, b) AS …: the names given win, positionally
+        t.columns = {n: Column(name=n, type="?") for n in named}
+    state.tables[t.key] = t
+
+
+_TABLE_KINDS = (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_VIEW)
 
 
 def _alter_table(state: SchemaState, node: Any, loc: Location) -> None:
     key = qualified(node.relation)
-    if node.objtype == ObjectType.OBJECT_VIEW:
+    if node.objtype == ObjectType.OBJECT_VIEW or key in state.views:
+        # ALTER TABLE accepts a view's name too: the state decides what the relation is.
         view = state.views.get(key)
         for cmd in node.cmds or ():
-            if cmd.subtype == AT.AT_SetRelOptions and view is not None:
+            if cmd.subtype in (AT.AT_SetRelOptions, AT.AT_ResetRelOptions) and view is not None:
                 for opt in cmd.def_ or ():
                     if opt.defname == "security_invoker":
-                        view.security_invoker = _truthy(opt.arg)
-            elif cmd.subtype == AT.AT_ChangeOwner:
-                state.owners[key] = (cmd.newowner.rolename or "", loc)
+                        # RESET restores the default, which runs the view as its owner.
+                        view.security_invoker = cmd.subtype == AT.AT_SetRelOptions and _truthy(
+                            opt.arg
+                        )
+                        view.created_at = view.created_at or loc
         return
+    if node.objtype not in _TABLE_KINDS:
+        return  # ALTER INDEX / SEQUENCE / MATERIALIZED VIEW / TYPE / FOREIGN TABLE
     t = state.tables.get(key)
     if t is None:
         # A table the plan did not create and the catalog does not hold: keep what the plan says.
@@ -212,14 +289,16 @@ def _alter_table(state: SchemaState, node: Any, loc: Location) -> None:
             t.indexes = [i for i in t.indexes if i.name != cmd.name]
         elif st == AT.AT_EnableRowSecurity:
             t.rls_enabled = True
+            t.marks["rls"] = loc
         elif st == AT.AT_DisableRowSecurity:
             t.rls_enabled = False
+            t.marks["rls"] = loc
         elif st == AT.AT_ForceRowSecurity:
             t.rls_forced = True
+            t.marks["rls"] = loc
         elif st == AT.AT_NoForceRowSecurity:
             t.rls_forced = False
-        elif st == AT.AT_ChangeOwner:
-            state.owners[key] = (cmd.newowner.rolename or "", loc)
+            t.marks["rls"] = loc
 
 
 def _truthy(arg: object) -> bool:
@@ -247,6 +326,18 @@ def _rename(state: SchemaState, node: Any, loc: Location) -> None:
     if node.relation is None:
         return
     key = qualified(node.relation)
+    if key in state.views and node.renameType in (ObjectType.OBJECT_VIEW, ObjectType.OBJECT_TABLE):
+        view = state.views.pop(key)
+        view.name = node.newname
+        state.views[view.key] = view
+        return
+    if node.renameType == ObjectType.OBJECT_POLICY:
+        pt = state.tables.get(key)
+        if pt is not None and node.subname in pt.policies:
+            policy = pt.policies.pop(node.subname)
+            policy.name = node.newname
+            pt.policies[policy.name] = policy
+        return
     t = state.tables.get(key)
     if t is None:
         return
@@ -268,9 +359,17 @@ def _drop(state: SchemaState, node: Any, loc: Location) -> None:
         if not parts:
             continue
         key = ".".join(parts) if len(parts) > 1 else f"public.{parts[0]}"
-        if node.removeType == ObjectType.OBJECT_TABLE:
+        if node.removeType == ObjectType.OBJECT_POLICY:
+            # DROP POLICY name ON table: the object is (schema, table, name).
+            table_key, _, policy = key.rpartition(".")
+            table_key = table_key if "." in table_key else f"public.{table_key}"
+            pt = state.tables.get(table_key)
+            if pt is not None and pt.policies.pop(policy, None) is not None:
+                pt.touched_at.append(loc)
+                pt.marks["policy-dropped"] = loc
+        elif node.removeType == ObjectType.OBJECT_TABLE:
             state.tables.pop(key, None)
-        elif node.removeType == ObjectType.OBJECT_VIEW:
+        elif node.removeType in (ObjectType.OBJECT_VIEW, ObjectType.OBJECT_MATVIEW):
             state.views.pop(key, None)
         elif node.removeType == ObjectType.OBJECT_INDEX:
             schema, _, index = key.rpartition(".")
@@ -294,11 +393,44 @@ def _role_name(spec: Any) -> str:
     )
 
 
+def _alter_policy(state: SchemaState, node: Any, loc: Location) -> None:
+    t = state.tables.get(qualified(node.table))
+    if t is None or node.policy_name not in t.policies:
+        return
+    p = t.policies[node.policy_name]
+    t.touched_at.append(loc)
+    t.marks[f"policy:{p.name}"] = loc
+    if node.roles:
+        p.roles = tuple(_role_name(r) for r in node.roles)
+    if node.qual is not None:
+        p.using = expression_text(node.qual)
+    if node.with_check is not None:
+        p.check = expression_text(node.with_check)
+
+
+def _set_schema(state: SchemaState, node: Any, loc: Location) -> None:
+    if node.relation is None or node.objectType not in _TABLE_KINDS:
+        return
+    key = qualified(node.relation)
+    t = state.tables.pop(key, None)
+    if t is not None:
+        t.touched_at.append(loc)
+        t.moved_from = (key, loc)
+        t.schema = node.newschema
+        state.tables[t.key] = t
+        return
+    v = state.views.pop(key, None)
+    if v is not None:
+        v.schema = node.newschema
+        state.views[v.key] = v
+
+
 def _create_policy(state: SchemaState, node: Any, loc: Location) -> None:
     t = state.tables.get(qualified(node.table))
     if t is None:
         return
     t.touched_at.append(loc)
+    t.marks[f"policy:{node.policy_name}"] = loc
     t.policies[node.policy_name] = Policy(
         name=node.policy_name,
         command=_COMMANDS.get(node.cmd_name or "all", "ALL"),
@@ -314,7 +446,11 @@ ALL_TABLE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REF
 def grant_privileges(node: Any) -> tuple[str, ...]:
     if node.privileges is None:  # GRANT ALL
         return ALL_TABLE_PRIVILEGES
-    return tuple(p.priv_name.upper() for p in node.privileges)
+    out: list[str] = []
+    for p in node.privileges:
+        # GRANT ALL (col, …) has a privilege without a name: every column privilege.
+        out.extend(ALL_TABLE_PRIVILEGES if p.priv_name is None else (p.priv_name.upper(),))
+    return tuple(dict.fromkeys(out))
 
 
 def _grant(state: SchemaState, node: Any, loc: Location) -> None:
@@ -326,6 +462,7 @@ def _grant(state: SchemaState, node: Any, loc: Location) -> None:
         if t is None:
             continue
         t.touched_at.append(loc)
+        t.marks["grants"] = loc
         for spec in node.grantees or ():
             role = _role_name(spec)
             if node.is_grant:
@@ -359,4 +496,7 @@ _HANDLERS = {
     ast.CreatePolicyStmt: _create_policy,
     ast.GrantStmt: _grant,
     ast.ViewStmt: _create_view,
+    ast.CreateTableAsStmt: _create_table_as,
+    ast.AlterPolicyStmt: _alter_policy,
+    ast.AlterObjectSchemaStmt: _set_schema,
 }

@@ -119,6 +119,17 @@ SERVICE_POLICIES = (
     ("SELECT", [SEALER_ROLE], "true", None),
     ("INSERT", [SEALER_ROLE], None, "true"),
 )
+# The only tables those policies may sit on: what the governance views read (their column grants
+# keep the monitor to ids, statuses and amounts) and the audit chain the sealer works on.
+SERVICE_POLICY_TABLES = {
+    MONITOR_ROLE: (
+        "kernel.users",
+        "finance.companies",
+        "finance.journal_entries",
+        "finance.journal_lines",
+    ),
+    SEALER_ROLE: ("kernel.audit_events", "kernel.audit_seals"),
+}
 
 
 def _policies(cursor: Any) -> list[str]:
@@ -141,7 +152,9 @@ def _policies(cursor: Any) -> list[str]:
         # Granted by role name, in exactly these forms, never by a setting: the governance
         # views' reader (its column grants keep it to ids, statuses and amounts) and the audit
         # sealer (reads every tenant's events and seals, appends seals).
-        if (cmd, roles, qual, with_check) in SERVICE_POLICIES:
+        if (cmd, roles, qual, with_check) in SERVICE_POLICIES and table in SERVICE_POLICY_TABLES[
+            roles[0]
+        ]:
             continue
         # INSERT-only policies (the audit log's `append`) have no USING clause to check.
         for clause, expr in (("USING", qual), ("WITH CHECK", with_check)):

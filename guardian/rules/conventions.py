@@ -91,11 +91,11 @@ def check_identifier_length(ctx: Context, stmt: Statement) -> Iterable[Finding]:
     whole (the parse tree already holds the cut name)."""
     if not isinstance(stmt.node, _DDL):
         return
-    data = stmt.text.encode()
     for tok in pglast.parser.scan(stmt.text):
         if tok.name != "IDENT":
             continue
-        ident = data[tok.start : tok.end + 1].decode().strip('"')
+        # Token offsets are characters, like the parser's.
+        ident = stmt.text[tok.start : tok.end + 1].strip('"')
         if len(ident.encode()) > 63:
             yield finding(
                 NAMING,

@@ -40,6 +40,13 @@ NOT_VALID = rule(
     "locks",
     "a CHECK or FOREIGN KEY added without NOT VALID scans the table under lock",
 )
+DESTRUCTIVE = rule(
+    "destructive-change",
+    WARN,
+    "locks",
+    "DROP TABLE, DROP COLUMN or TRUNCATE on a table that holds data: the release still running "
+    "breaks, and the data is gone",
+)
 RENAME = rule(
     "rename-breaks-clients",
     WARN,
@@ -48,6 +55,7 @@ RENAME = rule(
 )
 
 # Volatile functions seen in defaults; anything volatile forces a rewrite of existing rows.
+# Compared by the function's own name: pg_catalog.gen_random_uuid() is gen_random_uuid().
 VOLATILE = {
     "gen_random_uuid",
     "uuid_generate_v4",
@@ -58,6 +66,21 @@ VOLATILE = {
     "nextval",
     "txid_current",
 }
+
+
+def _volatile(expr: Any) -> set[str]:
+    return {name.rsplit(".", 1)[-1] for name in func_names(expr)} & VOLATILE
+
+
+def _table_of_index(ctx: Context, schema: str, index: str) -> Table | None:
+    return next(
+        (
+            t
+            for t in ctx.state.tables.values()
+            if t.schema == schema and any(i.name == index for i in t.indexes)
+        ),
+        None,
+    )
 
 
 def sized_level(ctx: Context, r: Rule, t: Table | None) -> tuple[str, str]:
@@ -175,6 +198,7 @@ def check_locks(ctx: Context, stmt: Statement) -> Iterable[Finding]:
                 ),
             )
         return
+    yield from _maintenance_and_drops(ctx, stmt, node)
     if not isinstance(node, ast.AlterTableStmt) or node.objtype != ObjectType.OBJECT_TABLE:
         return
     key = qualified(node.relation)
@@ -199,13 +223,65 @@ def check_locks(ctx: Context, stmt: Statement) -> Iterable[Finding]:
                     "batches, switch reads and writes, drop the old column later"
                 ),
             )
+        elif cmd.subtype in _REWRITING:
+            yield _lock(
+                ctx,
+                REWRITE,
+                t,
+                f"{_REWRITING[cmd.subtype]} on {key}: PostgreSQL rewrites the table under ACCESS "
+                "EXCLUSIVE.",
+                key,
+                stmt,
+                Fix(summary="do it in a maintenance window, or build a copy and swap"),
+            )
+        elif cmd.subtype == AT.AT_DropColumn and t is not None and not t.new:
+            yield _destructive(
+                ctx, t, f"drops column {cmd.name} of {t.key}", f"{key}.{cmd.name}", stmt
+            )
         elif cmd.subtype == AT.AT_AddColumn:
+            col = cmd.def_.colname
+            if names(cmd.def_.typeName.names)[-1:] in (["serial"], ["bigserial"], ["smallserial"]):
+                yield _lock(
+                    ctx,
+                    REWRITE,
+                    t,
+                    f"adds {key}.{col} as a serial: its nextval() default rewrites every row "
+                    "under ACCESS EXCLUSIVE.",
+                    f"{key}.{col}",
+                    stmt,
+                    Fix(summary="add it nullable, backfill in batches, then set the default"),
+                )
+            for c in cmd.def_.constraints or ():
+                if c.contype in (ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_PRIMARY):
+                    yield _lock(
+                        ctx,
+                        INDEX,
+                        t,
+                        f"adds {key}.{col} with an inline {'PRIMARY KEY' if c.contype == ConstrType.CONSTR_PRIMARY else 'UNIQUE'}: "
+                        "its index is built under ACCESS EXCLUSIVE.",
+                        f"{key}.{col}",
+                        stmt,
+                        _index_fix(table_sql, col, f"{key.split('.', 1)[1]}_{col}_key", True),
+                    )
+                elif c.contype == ConstrType.CONSTR_FOREIGN and not c.skip_validation:
+                    yield _lock(
+                        ctx,
+                        NOT_VALID,
+                        t,
+                        f"adds {key}.{col} with an inline REFERENCES {qualified(c.pktable)}: validated "
+                        "under lock on both tables.",
+                        f"{key}.{col}",
+                        stmt,
+                        Fix(
+                            summary="add the column, then the foreign key NOT VALID, then VALIDATE it"
+                        ),
+                    )
             for c in cmd.def_.constraints or ():
                 volatile = (
                     c.contype == ConstrType.CONSTR_DEFAULT
                     and c.raw_expr is not None
-                    and (set(func_names(c.raw_expr)) & VOLATILE)
-                )
+                    and _volatile(c.raw_expr)
+                ) or ({"identity"} if c.contype == ConstrType.CONSTR_IDENTITY else set())
                 stored = c.contype == ConstrType.CONSTR_GENERATED
                 if volatile or stored:
                     why = (
@@ -287,7 +363,12 @@ def check_locks(ctx: Context, stmt: Statement) -> Iterable[Finding]:
                     ),
                 )
             elif (
-                con.contype in (ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_PRIMARY)
+                con.contype
+                in (
+                    ConstrType.CONSTR_UNIQUE,
+                    ConstrType.CONSTR_PRIMARY,
+                    ConstrType.CONSTR_EXCLUSION,
+                )
                 and not con.indexname
             ):
                 cols = ", ".join(names(con.keys))
@@ -301,6 +382,98 @@ def check_locks(ctx: Context, stmt: Statement) -> Iterable[Finding]:
                     stmt,
                     _index_fix(table_sql, cols, con.conname or "…", True),
                 )
+
+
+_REWRITING = {
+    AT.AT_SetTableSpace: "SET TABLESPACE",
+    AT.AT_SetUnLogged: "SET UNLOGGED",
+    AT.AT_SetLogged: "SET LOGGED",
+    AT.AT_SetAccessMethod: "SET ACCESS METHOD",
+}
+
+
+def _destructive(ctx: Context, t: Table, what: str, obj: str, stmt: Statement) -> Finding:
+    rows = f"~{int(t.rows):,} rows" if t.live else "size unknown"
+    return finding(
+        DESTRUCTIVE,
+        f"{what} ({rows}): the release still running may use it, and its data is gone.",
+        obj,
+        stmt.location,
+        statement=stmt.text,
+        fix=Fix(
+            summary="expand/contract: stop using it in one release, drop it in the next, after a backup"
+        ),
+    )
+
+
+def _maintenance_and_drops(ctx: Context, stmt: Statement, node: Any) -> Iterable[Finding]:
+    if isinstance(node, ast.ReindexStmt) and not any(
+        p.defname == "concurrently" for p in node.params or ()
+    ):
+        key = qualified(node.relation) if node.relation is not None else str(node.name)
+        t = ctx.state.table(key) if node.relation is not None else None
+        yield _lock(
+            ctx,
+            INDEX,
+            t,
+            f"REINDEX of {key} without CONCURRENTLY blocks writes.",
+            key,
+            stmt,
+            Fix(summary="REINDEX … CONCURRENTLY"),
+        )
+    elif isinstance(node, ast.VacuumStmt) and any(o.defname == "full" for o in node.options or ()):
+        for rel in node.rels or ():
+            key = qualified(rel.relation)
+            yield _lock(
+                ctx,
+                REWRITE,
+                ctx.state.table(key),
+                f"VACUUM FULL rewrites {key} under ACCESS EXCLUSIVE.",
+                key,
+                stmt,
+                Fix(summary="pg_repack, or plain VACUUM"),
+            )
+    elif isinstance(node, ast.ClusterStmt) and node.relation is not None:
+        key = qualified(node.relation)
+        yield _lock(
+            ctx,
+            REWRITE,
+            ctx.state.table(key),
+            f"CLUSTER rewrites {key} under ACCESS EXCLUSIVE.",
+            key,
+            stmt,
+            Fix(summary="pg_repack --order-by"),
+        )
+    elif (
+        isinstance(node, ast.DropStmt)
+        and node.removeType == ObjectType.OBJECT_INDEX
+        and not node.concurrent
+    ):
+        for obj in node.objects or ():
+            parts = names(obj)
+            schema, index = (parts[0], parts[-1]) if len(parts) > 1 else ("public", parts[-1])
+            t = _table_of_index(ctx, schema, index)
+            yield _lock(
+                ctx,
+                INDEX,
+                t,
+                f"DROP INDEX {schema}.{index} without CONCURRENTLY blocks the table.",
+                f"{schema}.{index}",
+                stmt,
+                Fix(summary="DROP INDEX CONCURRENTLY IF EXISTS (non-atomic migration)"),
+            )
+    elif isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_TABLE:
+        for obj in node.objects or ():
+            parts = names(obj)
+            key = ".".join(parts) if len(parts) > 1 else f"public.{parts[-1]}"
+            t = ctx.state.table(key)
+            if t is not None and not t.new:
+                yield _destructive(ctx, t, f"drops table {key}", key, stmt)
+    elif isinstance(node, ast.TruncateStmt):
+        for rel in node.relations or ():
+            t = ctx.state.table(qualified(rel))
+            if t is not None and not t.new:
+                yield _destructive(ctx, t, f"truncates {t.key}", t.key, stmt)
 
 
 STATEMENT_CHECKS.append(check_locks)

@@ -48,6 +48,20 @@ REFERENCE_FK = rule(
     "a uuid column named like a reference to a table in the same schema has no foreign key",
 )
 
+LEAVES = rule(
+    "leaves-governed-schema",
+    BLOCK,
+    "tenancy",
+    "a tenant table moved out of the governed schemas (ALTER TABLE … SET SCHEMA)",
+)
+COLUMNS_UNKNOWN = rule(
+    "columns-unknown",
+    WARN,
+    "tenancy",
+    "a tenant-scoped table whose columns the guardian cannot read (CREATE TABLE … OF type, "
+    "LIKE an unknown table, expressions in CREATE TABLE … AS)",
+)
+
 # Owner-only privileges do not make a table mutable; a runtime UPDATE grant does.
 _WRITE = {"UPDATE"}
 
@@ -62,7 +76,28 @@ def _removal_location(t: Table, column: str) -> Location:
 
 
 def check_tenant_columns(ctx: Context, t: Table) -> Iterable[Finding]:
+    if (
+        t.moved_from is not None
+        and ctx.config.is_tenant_scoped(t.moved_from[0])
+        and not ctx.config.is_tenant_scoped(t.key)
+    ):
+        yield finding(
+            LEAVES,
+            f"moves {t.moved_from[0]} to {t.key}: out of the governed schemas no rule and no "
+            "runtime role's grants apply to it.",
+            t.moved_from[0],
+            t.moved_from[1],
+        )
     if not ctx.config.is_tenant_scoped(t.key):
+        return
+    if t.columns_unknown and "tenant_id" not in t.columns:
+        yield finding(
+            COLUMNS_UNKNOWN,
+            f"{t.key}: its columns come from somewhere the guardian cannot read, so tenant_id "
+            "and created_at cannot be checked; list them explicitly.",
+            t.key,
+            table_location(t),
+        )
         return
     if "tenant_id" not in t.columns:
         yield finding(

@@ -19,22 +19,35 @@ def sql_files(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
+def display_path(path: Path) -> str:
+    """Relative to the project when inside it, else absolute: a finding's id must not depend
+    on the directory the command was started from."""
+    from django.conf import settings
+
+    resolved = path.resolve()
+    try:
+        return str(resolved.relative_to(Path(settings.BASE_DIR).resolve()))
+    except ValueError:
+        return str(resolved)
+
+
 def plan_from_files(paths: Iterable[str | Path]) -> Plan:
     plan = Plan()
     for path in sql_files(paths):
         text = path.read_text()
-        base = Location("file", path=str(path))
-        plan.units.append(str(path))
+        shown = display_path(path)
+        base = Location("file", path=shown)
+        plan.units.append(shown)
         try:
             statements = split_statements(text, base)
         except SqlParseError as exc:
-            loc = Location("file", path=str(path), line=exc.line)
+            loc = Location("file", path=shown, line=exc.line)
             plan.findings.append(
                 Finding(
                     rule=PARSE_ERROR.id,
                     level=PARSE_ERROR.default,
                     message=str(exc),
-                    object=str(path),
+                    object=shown,
                     location=loc,
                 )
             )

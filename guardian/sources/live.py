@@ -5,7 +5,6 @@ the base a migration plan is judged against (real table sizes and write rates), 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 import pglast
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -101,31 +100,3 @@ def check_catalog(
 ) -> list[Finding]:
     """Findings for the database as it stands (what ``schema_doc`` lists per table)."""
     return analyse_state(state_from_catalog(catalog, window_seconds), config)
-
-
-def findings_by_table(
-    catalog: Catalog, environment: str = "production"
-) -> dict[str, list[Finding]]:
-    """The live findings the schema document lists per table, at one fixed environment's levels
-    (the strictest, so the document does not change with the machine that writes it); accepted
-    findings say so and why."""
-    from ..config import project_config
-    from ..enforcement import enforce, load_baseline
-    from ..runner import baseline_path
-
-    config = project_config()
-    verdict = enforce(
-        check_catalog(catalog, config),
-        config,
-        environment,
-        baseline=load_baseline(baseline_path(config)),
-        check_stale=False,
-    )
-    out: dict[str, list[Finding]] = {}
-    for f in verdict.findings:
-        if f.level == "info":
-            continue
-        table = ".".join(f.object.split(":", 1)[0].split("~", 1)[0].split(".")[:2])
-        shown = replace(f, message=f"{f.message} Accepted — {f.accepted}") if f.accepted else f
-        out.setdefault(table, []).append(shown)
-    return out

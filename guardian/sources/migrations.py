@@ -6,8 +6,10 @@ from __future__ import annotations
 import ast as pyast
 import inspect
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.migration import Migration
@@ -92,7 +94,6 @@ def _render(
 ) -> ProjectState:
     chunks: list[tuple[str, Location]] = []
     deferred_owner: dict[str, Location] = {}
-    failed = False
     with connection.schema_editor(collect_sql=True, atomic=migration.atomic) as editor:
         for n, op in enumerate(migration.operations, start=1):
             loc = Location(
@@ -105,15 +106,20 @@ def _render(
             )
             new_state = state.clone()
             op.state_forwards(migration.app_label, new_state)
-            if failed or not op.reduces_to_sql:
+            if not op.reduces_to_sql:
                 # RunPython changes data, not schema, and cannot be rendered without running it.
                 state = new_state
                 continue
             n_sql, n_deferred = len(editor.collected_sql), len(editor.deferred_sql)
             try:
-                op.database_forwards(migration.app_label, editor, state, new_state)
+                # A savepoint: an introspection query that fails must not abort the rest.
+                with transaction.atomic(using=connection.alias, savepoint=migration.atomic):
+                    op.database_forwards(migration.app_label, editor, state, new_state)
             except Exception as exc:
-                failed = True
+                # Rendering goes on with the next operation: one that Django cannot render
+                # without the database in its earlier state must not hide the others.
+                del editor.collected_sql[n_sql:]
+                del editor.deferred_sql[n_deferred:]
                 plan.findings.append(
                     Finding(
                         rule=RENDER_ERROR.id,
@@ -121,7 +127,7 @@ def _render(
                         message=ERR_RENDER.format(
                             migration=base.migration, n=n, label=op.describe(), error=exc
                         ),
-                        object=base.migration,
+                        object=_operation_table(op, migration.app_label, state) or base.migration,
                         location=loc,
                     )
                 )
@@ -137,6 +143,17 @@ def _render(
     for sql, loc in chunks:
         _add_sql(plan, sql, loc)
     return state
+
+
+def _operation_table(op: Any, app_label: str, state: ProjectState) -> str | None:
+    """``schema.table`` of the model an operation changes, when it names one."""
+    name = getattr(op, "model_name", None) or getattr(op, "name", None)
+    model = state.models.get((app_label, str(name).lower())) if name else None
+    table = model.options.get("db_table") if model is not None else None
+    if not table:
+        return None
+    schema, _, rel = str(table).replace('"', "").rpartition(".")
+    return f"{schema or 'public'}.{rel}"
 
 
 def _add_sql(plan: Plan, sql: str, loc: Location) -> None:

@@ -157,3 +157,24 @@ def test_every_rule_is_documented_with_its_default_level() -> None:
     doc = (Path(settings.BASE_DIR) / "docs" / "guardian.md").read_text()
     for rule in RULES.values():
         assert f"| `{rule.id}` | {rule.category} | {rule.default} |" in doc, rule.id
+
+
+def test_thresholds_must_be_numbers_and_a_broken_baseline_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(
+        ConfigError, match=r"\[thresholds\] lock_rows = '100k'; a non-negative number"
+    ):
+        parse_config({"thresholds": {"lock_rows": "100k"}})
+    bad = tmp_path / "baseline.toml"
+    bad.write_text("[[accepted]\nid = 'x'\n")
+    with pytest.raises(ConfigError, match="guardian baseline"):
+        load_baseline(bad)
+
+
+def test_acknowledgements_may_be_comma_separated() -> None:
+    found = [
+        f for f in findings("CREATE TABLE finance.t (id uuid PRIMARY KEY);") if f.level != "info"
+    ]
+    assert len(found) == 3  # tenant_id, created_at, updated_at
+    config = parse_config({"levels": {"default": {r: "warn" for r in {f.rule for f in found}}}})
+    assert enforce(found, config, "ci", acknowledged=[",".join(f.id for f in found)]).ok
+    assert not enforce(found, config, "ci", acknowledged=[found[0].id]).ok

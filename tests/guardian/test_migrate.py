@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from io import StringIO
 
@@ -10,7 +11,11 @@ from django.core.management import CommandError, call_command
 from django.db import connections
 from django.test import override_settings
 
-PROBES = ["tests.guardian.probe_apps.blocked", "tests.guardian.probe_apps.warned"]
+PROBES = [
+    "tests.guardian.probe_apps.blocked",
+    "tests.guardian.probe_apps.warned",
+    "tests.guardian.probe_apps.unrenderable",
+]
 
 
 @pytest.fixture
@@ -19,7 +24,11 @@ def probe_apps(transactional_db: None, settings) -> Iterator[None]:  # type: ign
         try:
             yield
         finally:
-            for label in ("guardian_probe_blocked", "guardian_probe_warned"):
+            for label in (
+                "guardian_probe_blocked",
+                "guardian_probe_warned",
+                "guardian_probe_unrenderable",
+            ):
                 call_command("migrate", label, "zero", verbosity=0)
 
 
@@ -78,3 +87,24 @@ def test_shadow_level_records_and_lets_the_migration_run(probe_apps: None, tmp_p
         call_command("migrate", "guardian_probe_warned", stdout=out, verbosity=2)
     assert "shadow timestamp-without-time-zone" in out.getvalue()
     assert _exists("finance.guardian_probe_notes")
+
+
+def test_an_operation_django_cannot_render_does_not_hide_the_rest_of_the_migration(
+    probe_apps: None,
+) -> None:
+    out = StringIO()
+    with pytest.raises(SystemExit):
+        call_command("guardian", format="json", stdout=out)
+    found = [
+        f
+        for f in json.loads(out.getvalue())["findings"]
+        if (f["location"]["migration"] or "").startswith("guardian_probe_unrenderable.0002")
+    ]
+    by_rule = {f["rule"]: f for f in found}
+    # AlterUniqueTogether needs the constraint's name from a database where 0001 has run: it
+    # cannot be rendered before, and is harmless on a table this plan creates -> info.
+    assert by_rule["render-error"]["level"] == "info"
+    assert by_rule["render-error"]["level_reason"] == "table created in this plan"
+    # The operation after it is still rendered and judged.
+    assert by_rule["tenant-id-missing"]["object"] == "finance.guardian_probe_untenanted"
+    assert by_rule["tenant-id-missing"]["stops"] is True

@@ -126,7 +126,7 @@ def test_the_guardian_command_exits_1_with_json_when_a_file_blocks(
 
 def test_the_schema_document_lists_the_guardians_live_findings_per_table(db: None) -> None:
     from guardian.catalog import read_catalog
-    from guardian.sources.live import findings_by_table
+    from guardian.runner import findings_by_table
 
     by_table = findings_by_table(read_catalog(connections["default"], ["kernel", "finance"]))
     audit = {(f.rule, f.level) for f in by_table["kernel.audit_events"]}

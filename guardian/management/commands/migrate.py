@@ -30,8 +30,8 @@ class Command(DjangoMigrate):
             "--guardian-ack",
             action="append",
             default=[],
-            metavar="FINDING_ID",
-            help="acknowledge a guardian warning by its id (repeatable)",
+            metavar="FINDING_ID[,FINDING_ID…]",
+            help="acknowledge guardian warnings by id (comma-separated, or repeat the flag)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -8,8 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 
+from guardian.runner import findings_by_table
 from guardian.schema_doc.build import FindingsSource, compare, generate, write
-from guardian.sources.live import findings_by_table
 
 STALE = (
     "The schema document is stale: {files}. Regenerate it from a freshly migrated database "

@@ -1,0 +1,1 @@
+"""Migrations Django can only render against the database they expect (test_migrate.py)."""

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class UnrenderableProbeConfig(AppConfig):
+    name = "tests.guardian.probe_apps.unrenderable"
+    label = "guardian_probe_unrenderable"
