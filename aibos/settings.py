@@ -277,3 +277,8 @@ SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 # Which environment's enforcement levels apply (guardian.toml [levels.<environment>]).
 AIBOS_ENVIRONMENT = env.str("AIBOS_ENVIRONMENT", default="development" if DEBUG else "production")
 GUARDIAN_CONFIG = Path(env.str("AIBOS_GUARDIAN_CONFIG", default=str(BASE_DIR / "guardian.toml")))
+
+
+# --- Provider portability (docs/providers.md) ---------------------------------------------------
+# A capability fact older than this many days makes `manage.py check` warn (config.W001).
+AIBOS_PROVIDER_PROFILE_MAX_AGE_DAYS = env.int("AIBOS_PROVIDER_PROFILE_MAX_AGE_DAYS", default=180)
