@@ -125,4 +125,3 @@ class ProviderProfileAdmin(ReadOnlyModelAdmin):
             "recommendation": recommendation,
         }
         return TemplateResponse(request, "admin/config/providerprofile/recommend.html", context)
-

@@ -56,7 +56,7 @@ class Migration(migrations.Migration):
     ]
 
 
-PROFILES_JSON = r'''{
+PROFILES_JSON = r"""{
  "profiles": [
   {
    "capabilities": {
@@ -1478,4 +1478,4 @@ PROFILES_JSON = r'''{
  "release": "2026-12-04",
  "schema": 1
 }
-'''
+"""

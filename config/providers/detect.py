@@ -54,7 +54,9 @@ PROVIDER_EXTENSIONS = {"neon": "neon", "supabase_vault": "supabase", "pg_graphql
 
 _SUPABASE_DIRECT = re.compile(r"^db\.(?P<ref>[a-z0-9]{20})\.supabase\.co$")
 _SUPABASE_POOLER = re.compile(r"^aws-\d+-(?P<region>[a-z0-9-]+)\.pooler\.supabase\.com$")
-_NEON = re.compile(r"^(?P<endpoint>ep-[a-z0-9-]+?)(?P<pooler>-pooler)?\.(?P<region>[a-z0-9.-]+)\.neon\.tech$")
+_NEON = re.compile(
+    r"^(?P<endpoint>ep-[a-z0-9-]+?)(?P<pooler>-pooler)?\.(?P<region>[a-z0-9.-]+)\.neon\.tech$"
+)
 _AURORA = re.compile(
     r"^(?P<name>[a-z0-9-]+)\.cluster-(?P<kind>ro-|custom-)?(?P<hash>[a-z0-9]+)\."
     r"(?P<region>[a-z0-9-]+)\.rds\.amazonaws\.com(\.cn)?$"
@@ -157,7 +159,8 @@ def _url_evidence(u: ParsedURL) -> tuple[list[Evidence], str | None]:
     """Evidence from the URL, and the variant the URL implies (None when it does not say)."""
     ev: list[Evidence] = []
     host, port = u.host, u.port
-    if m := _SUPABASE_DIRECT.match(host):
+    variant: str | None
+    if _SUPABASE_DIRECT.match(host):
         variant = TRANSACTION if port == 6543 else DIRECT
         meaning = (
             "Supabase project host; port 6543 there is the dedicated PgBouncer (transaction mode)"
@@ -169,7 +172,9 @@ def _url_evidence(u: ParsedURL) -> tuple[list[Evidence], str | None]:
     if m := _SUPABASE_POOLER.match(host):
         variant = {5432: SESSION, 6543: TRANSACTION}.get(port)
         ev.append(
-            Evidence("url", "host", host, f"Supavisor shared pooler in {m['region']}", "supabase", 0.9)
+            Evidence(
+                "url", "host", host, f"Supavisor shared pooler in {m['region']}", "supabase", 0.9
+            )
         )
         ev.append(
             Evidence(
@@ -183,7 +188,9 @@ def _url_evidence(u: ParsedURL) -> tuple[list[Evidence], str | None]:
         )
         if u.user.startswith("postgres."):
             ev.append(
-                Evidence("url", "user", u.user, "pooler user postgres.<project-ref>", "supabase", 0.9)
+                Evidence(
+                    "url", "user", u.user, "pooler user postgres.<project-ref>", "supabase", 0.9
+                )
             )
         return ev, variant
     if m := _NEON.match(host):
@@ -237,7 +244,9 @@ def _url_evidence(u: ParsedURL) -> tuple[list[Evidence], str | None]:
     if _AZURE.match(host):
         variant = TRANSACTION if port == 6432 else DIRECT
         ev.append(
-            Evidence("url", "host", host, "Azure Database for PostgreSQL host", "azure-flexible", 0.9)
+            Evidence(
+                "url", "host", host, "Azure Database for PostgreSQL host", "azure-flexible", 0.9
+            )
         )
         if port == 6432:
             ev.append(
@@ -268,7 +277,9 @@ def _url_evidence(u: ParsedURL) -> tuple[list[Evidence], str | None]:
         return ev, PROXY
     if _CLOUDSQL_PSC.search(host):
         ev.append(
-            Evidence("url", "host", host, "Private Service Connect name (.sql.goog)", "cloud-sql", 0.9)
+            Evidence(
+                "url", "host", host, "Private Service Connect name (.sql.goog)", "cloud-sql", 0.9
+            )
         )
         return ev, DIRECT
     return _generic_host_evidence(u), None
@@ -277,13 +288,13 @@ def _url_evidence(u: ParsedURL) -> tuple[list[Evidence], str | None]:
 def _generic_host_evidence(u: ParsedURL) -> list[Evidence]:
     ev: list[Evidence] = []
     host = u.host
-    local = "a local address: self-hosted, or a local proxy (the Cloud SQL Auth Proxy listens here too)"
+    local = (
+        "a local address: self-hosted, or a local proxy (the Cloud SQL Auth Proxy listens here too)"
+    )
     if host.startswith("/") or host in ("", "localhost"):
         ev.append(Evidence("url", "host", host or "(default socket)", local, "self-hosted", 0.6))
     elif _K8S.search(host):
-        ev.append(
-            Evidence("url", "host", host, "a Kubernetes service name", "self-hosted", 0.6)
-        )
+        ev.append(Evidence("url", "host", host, "a Kubernetes service name", "self-hosted", 0.6))
     else:
         try:
             ip = ipaddress.ip_address(host)
@@ -327,19 +338,21 @@ def _probe_evidence(p: ProbeResults) -> list[Evidence]:
     for name in sorted(p.settings):
         for prefix, provider in SETTING_PREFIXES.items():
             if name.startswith(prefix):
-                ev.append(
-                    Evidence("probe", "setting", name, f"{provider} setting", provider, 0.95)
-                )
+                ev.append(Evidence("probe", "setting", name, f"{provider} setting", provider, 0.95))
                 break
     if "aurora_version" in p.functions:
         ev.append(
-            Evidence("probe", "function", "aurora_version()", "Aurora's own function", "aws-aurora", 0.99)
+            Evidence(
+                "probe", "function", "aurora_version()", "Aurora's own function", "aws-aurora", 0.99
+            )
         )
     for ext in sorted(p.extensions & PROVIDER_EXTENSIONS.keys()):
         provider = PROVIDER_EXTENSIONS[ext]
         ev.append(Evidence("probe", "extension", ext, f"{provider}'s extension", provider, 0.9))
     if p.version:
-        distro = next((d for d in ("Debian", "Ubuntu", "Red Hat", "Alpine") if d in p.version), None)
+        distro = next(
+            (d for d in ("Debian", "Ubuntu", "Red Hat", "Alpine") if d in p.version), None
+        )
         if distro:
             ev.append(
                 Evidence(
@@ -413,7 +426,12 @@ def _probe_variant(
 ) -> str | None:
     if p.pooled_by_behaviour:
         ev.append(
-            Evidence("probe", "behaviour", p.behaviour_note, "server connections are shared per transaction")
+            Evidence(
+                "probe",
+                "behaviour",
+                p.behaviour_note,
+                "server connections are shared per transaction",
+            )
         )
         return TRANSACTION
     through_something = p.server_port is not None and p.server_port != u.port

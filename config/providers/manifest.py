@@ -76,13 +76,25 @@ REQUIRED = (
     "region",
     "budget_mode",
 )
-KNOWN = (*REQUIRED, "tenant_id", "profile", "budget_usd_month", "branching", "pitr_days",
-         "private_networking", "iam_auth", "extensions", "hosting")
+KNOWN = (
+    *REQUIRED,
+    "tenant_id",
+    "profile",
+    "budget_usd_month",
+    "branching",
+    "pitr_days",
+    "private_networking",
+    "iam_auth",
+    "extensions",
+    "hosting",
+)
 
 
 def _choice(name: str, value: Any) -> str:
     if value not in CHOICES[name]:
-        raise ManifestError(BAD_CHOICE.format(field=name, value=value, choices=", ".join(CHOICES[name])))
+        raise ManifestError(
+            BAD_CHOICE.format(field=name, value=value, choices=", ".join(CHOICES[name]))
+        )
     return str(value)
 
 
@@ -120,7 +132,9 @@ def manifest_from_mapping(data: Any) -> Manifest:
     raw = dict(data["db_requirements"])
     unknown = sorted(set(raw) - set(KNOWN))
     if unknown:
-        raise ManifestError(UNKNOWN_FIELDS.format(fields=", ".join(unknown), known=", ".join(KNOWN)))
+        raise ManifestError(
+            UNKNOWN_FIELDS.format(fields=", ".join(unknown), known=", ".join(KNOWN))
+        )
     missing = [f for f in REQUIRED if f not in raw]
     if missing:
         raise ManifestError(MISSING.format(fields=", ".join(missing)))

@@ -27,7 +27,9 @@ METROS: dict[str, tuple[str, ...]] = {
     "tokyo": ("ap-northeast-1", "japaneast", "asia-northeast1"),
     "seoul": ("ap-northeast-2", "koreacentral", "asia-northeast3"),
 }
-METRO_OF: dict[str, str] = {region: metro for metro, regions in METROS.items() for region in regions}
+METRO_OF: dict[str, str] = {
+    region: metro for metro, regions in METROS.items() for region in regions
+}
 ANYWHERE = "*"
 
 

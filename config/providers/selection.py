@@ -207,8 +207,10 @@ def _components(m: Manifest, p: Profile) -> tuple[Component, ...]:
     if m.burstiness == "spiky":
         burst = 1.0 if s2z else 0.7 if autoscale else 0.3
         why = (
-            "scales to zero between spikes" if s2z
-            else "autoscales compute" if autoscale
+            "scales to zero between spikes"
+            if s2z
+            else "autoscales compute"
+            if autoscale
             else "provisioned: pays for idle capacity between spikes"
         )
     else:
@@ -228,11 +230,17 @@ def _components(m: Manifest, p: Profile) -> tuple[Component, ...]:
     )
     perf = p.value("performance")
     parts = [
-        0.5 if perf["max_read_replicas"] is None else min(1.0, perf["max_read_replicas"] / REPLICAS_FULL),
-        0.5 if p.hosting == "self" and perf["failover_seconds"] is None
-        else 0.0 if perf["failover_seconds"] is None
+        0.5
+        if perf["max_read_replicas"] is None
+        else min(1.0, perf["max_read_replicas"] / REPLICAS_FULL),
+        0.5
+        if p.hosting == "self" and perf["failover_seconds"] is None
+        else 0.0
+        if perf["failover_seconds"] is None
         else min(1.0, FAILOVER_FULL_S / perf["failover_seconds"]),
-        0.5 if perf["max_storage_tib"] is None else min(1.0, perf["max_storage_tib"] / STORAGE_FULL_TIB),
+        0.5
+        if perf["max_storage_tib"] is None
+        else min(1.0, perf["max_storage_tib"] / STORAGE_FULL_TIB),
     ]
     out.append(
         Component(
@@ -243,9 +251,7 @@ def _components(m: Manifest, p: Profile) -> tuple[Component, ...]:
             f"storage {perf['max_storage_tib']} TiB",
         )
     )
-    pooled = any(
-        v["variant"] in ("transaction pooler", "proxy") for v in p.value("pooling")
-    )
+    pooled = any(v["variant"] in ("transaction pooler", "proxy") for v in p.value("pooling"))
     replicas = (perf["max_read_replicas"] or 0) > 0 or p.hosting == "self"
     oltp = 1.0 if pooled else 0.7
     olap = 1.0 if replicas else 0.4
@@ -256,7 +262,11 @@ def _components(m: Manifest, p: Profile) -> tuple[Component, ...]:
             fit,
             w["workload"],
             f"{m.workload}: "
-            + ("transaction pooler or proxy for many short transactions; " if pooled else "no transaction pooler; ")
+            + (
+                "transaction pooler or proxy for many short transactions; "
+                if pooled
+                else "no transaction pooler; "
+            )
             + ("read replicas for analytics" if replicas else "no read replicas"),
         )
     )
@@ -266,7 +276,10 @@ def _components(m: Manifest, p: Profile) -> tuple[Component, ...]:
     elif regions.ANYWHERE in reg:
         region, why = 0.9, "runs wherever you put it"
     else:
-        region, why = 0.8, f"same metro as {m.region} ({regions.metro(m.region)}), another cloud's name"
+        region, why = (
+            0.8,
+            f"same metro as {m.region} ({regions.metro(m.region)}), another cloud's name",
+        )
     out.append(Component("region", region, w["region"], why))
     return tuple(out)
 

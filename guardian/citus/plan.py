@@ -81,10 +81,7 @@ def _classify(catalog: Catalog, schemas: tuple[str, ...]) -> dict[str, Placement
                 DISTRIBUTION_COLUMN,
             )
     referenced_by_distributed = {
-        fk.referenced
-        for t in tables
-        if t.qualified_name in placements
-        for fk in t.foreign_keys
+        fk.referenced for t in tables if t.qualified_name in placements for fk in t.foreign_keys
     }
     for t in tables:
         name = t.qualified_name
@@ -99,11 +96,15 @@ def _classify(catalog: Catalog, schemas: tuple[str, ...]) -> dict[str, Placement
             )
         elif t.schema in schemas:
             placements[name] = Placement(
-                name, "local", "global and referenced by no distributed table: stays on the coordinator"
+                name,
+                "local",
+                "global and referenced by no distributed table: stays on the coordinator",
             )
         else:
             placements[name] = Placement(
-                name, "local", f"outside the governed schemas ({t.schema}): stays on the coordinator"
+                name,
+                "local",
+                f"outside the governed schemas ({t.schema}): stays on the coordinator",
             )
     return placements
 
@@ -127,8 +128,8 @@ def _key_findings(t: Table, catalog: Catalog) -> list[Finding]:
             fix = " ".join(
                 [
                     *dependants,
-                    f"ALTER TABLE {_q(name)} DROP CONSTRAINT \"{c.name}\", "
-                    f"ADD CONSTRAINT \"{c.name}\" PRIMARY KEY ({cols});",
+                    f'ALTER TABLE {_q(name)} DROP CONSTRAINT "{c.name}", '
+                    f'ADD CONSTRAINT "{c.name}" PRIMARY KEY ({cols});',
                 ]
             )
             out.append(
@@ -144,8 +145,8 @@ def _key_findings(t: Table, catalog: Catalog) -> list[Finding]:
         else:
             kind = "UNIQUE" if c.kind == "unique" else "EXCLUDE"
             fix = (
-                f"ALTER TABLE {_q(name)} DROP CONSTRAINT \"{c.name}\", "
-                f"ADD CONSTRAINT \"{c.name}\" UNIQUE ({cols});"
+                f'ALTER TABLE {_q(name)} DROP CONSTRAINT "{c.name}", '
+                f'ADD CONSTRAINT "{c.name}" UNIQUE ({cols});'
                 if kind == "UNIQUE"
                 else f"-- rewrite {c.name} as an exclusion constraint that includes "
                 f"{DISTRIBUTION_COLUMN} WITH ="
@@ -245,7 +246,9 @@ def _composite_fk_fix(t: Table, fk: Constraint) -> str:
     )
 
 
-def _touches(source: str, catalog: Catalog, own: str | None, _seen: frozenset[str] = frozenset()) -> list[str]:
+def _touches(
+    source: str, catalog: Catalog, own: str | None, _seen: frozenset[str] = frozenset()
+) -> list[str]:
     """Tables named in a function body, following the catalog's functions it calls."""
     found: set[str] = set()
     for t in catalog.tables:
@@ -293,7 +296,9 @@ def _trigger_findings(catalog: Catalog, placements: dict[str, Placement]) -> lis
                     touched_by.setdefault(trig.function, set()).update(touched)
     for function, tables in sorted(on_distributed.items()):
         touched = sorted(touched_by[function])
-        off_group = [x for x in touched if placements.get(x) is None or placements[x].how != "distributed"]
+        off_group = [
+            x for x in touched if placements.get(x) is None or placements[x].how != "distributed"
+        ]
         out.append(
             Finding(
                 "trigger",

@@ -36,7 +36,11 @@ def test_recommend_json() -> None:
     load_release()
     out = io.StringIO()
     call_command(
-        "provider_recommend", "--manifest", str(MANIFESTS / "starter.yaml"), "--format", "json",
+        "provider_recommend",
+        "--manifest",
+        str(MANIFESTS / "starter.yaml"),
+        "--format",
+        "json",
         stdout=out,
     )
     data = json.loads(out.getvalue())
@@ -48,7 +52,10 @@ def test_recommend_json() -> None:
     ("content", "message"),
     [
         (None, "cannot read manifest"),
-        ("db_requirements:\n  workload: oltp\n  tenant: x\n", "unknown field(s) in db_requirements: tenant"),
+        (
+            "db_requirements:\n  workload: oltp\n  tenant: x\n",
+            "unknown field(s) in db_requirements: tenant",
+        ),
         (":\n  - [", "not valid YAML"),
     ],
 )
@@ -68,8 +75,12 @@ def test_bad_manifests_exit_non_zero_naming_the_problem(
 def test_a_release_file_can_stand_in_for_the_table() -> None:
     out = io.StringIO()
     call_command(
-        "provider_recommend", "--manifest", str(MANIFESTS / "growth.yaml"),
-        "--profiles", str(MANIFESTS.parent / "profiles" / "2026-12-04.json"), stdout=out,
+        "provider_recommend",
+        "--manifest",
+        str(MANIFESTS / "growth.yaml"),
+        "--profiles",
+        str(MANIFESTS.parent / "profiles" / "2026-12-04.json"),
+        stdout=out,
     )
     assert "1. aws-rds" in out.getvalue()
 
@@ -82,7 +93,9 @@ def sign_in(client: Client) -> None:
     assert response.status_code == 302, response.content
 
 
-def test_admin_shows_each_fact_with_as_of_and_source(committed: None, client: Client, alice: User) -> None:
+def test_admin_shows_each_fact_with_as_of_and_source(
+    committed: None, client: Client, alice: User
+) -> None:
     load_release()
     sign_in(client)
     listing = client.get("/admin/config/providerprofile/")

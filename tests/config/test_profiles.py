@@ -26,7 +26,15 @@ MIGRATION = importlib.import_module("config.migrations.0003_provider_profiles_20
 RELEASE_FILE = PROFILES_DIR / "2026-12-04.json"
 # The seeds' providers plus the issue's list: Supabase, Neon, RDS, Aurora, Azure Flexible
 # Server, Cloud SQL, self-hosted.
-PROVIDERS = {"supabase", "neon", "aws-rds", "aws-aurora", "azure-flexible", "cloud-sql", "self-hosted"}
+PROVIDERS = {
+    "supabase",
+    "neon",
+    "aws-rds",
+    "aws-aurora",
+    "azure-flexible",
+    "cloud-sql",
+    "self-hosted",
+}
 
 
 def load_release() -> None:
@@ -36,7 +44,7 @@ def load_release() -> None:
 
 def test_the_migration_carries_its_own_copy_equal_to_the_release_file() -> None:
     assert json.loads(MIGRATION.PROFILES_JSON) == json.loads(RELEASE_FILE.read_text())
-    assert MIGRATION.RELEASE == RELEASE_FILE.stem
+    assert RELEASE_FILE.stem == MIGRATION.RELEASE
 
 
 def test_the_migration_does_not_import_live_provider_code() -> None:

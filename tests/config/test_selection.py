@@ -55,7 +55,12 @@ def test_the_seeds_profiles_get_the_seeds_recommendation(name: str) -> None:
     # Every rank shows every component, and every exclusion its reasons.
     for r in rec.ranked:
         assert {c.name for c in r.components} == {
-            "cost", "burstiness", "concurrency", "performance", "workload", "region"
+            "cost",
+            "burstiness",
+            "concurrency",
+            "performance",
+            "workload",
+            "region",
         }
         assert abs(sum(c.weight for c in r.components) - 1) < 1e-9
         assert all(c.reason for c in r.components)
@@ -67,7 +72,9 @@ def test_the_seeds_profiles_get_the_seeds_recommendation(name: str) -> None:
 def test_an_exclusion_names_the_missing_attestation_and_its_date() -> None:
     rec = recommend(manifest_from_file(MANIFESTS / "regulated.yaml"), PROFILES)
     neon = next(e for e in rec.excluded if e.profile.name == "neon-scale")
-    assert any("no PCI attestation in profile (as of 2026-12-04, unverified" in r for r in neon.reasons)
+    assert any(
+        "no PCI attestation in profile (as of 2026-12-04, unverified" in r for r in neon.reasons
+    )
 
 
 def test_a_region_in_the_same_metro_on_another_cloud_qualifies() -> None:
@@ -78,7 +85,10 @@ def test_a_region_in_the_same_metro_on_another_cloud_qualifies() -> None:
 
 BAD = [
     ("db_requirements: [1, 2]", "must be a mapping"),
-    ("db_requirements:\n  workload: oltp\n  complaince: hipaa", "unknown field(s) in db_requirements: complaince"),
+    (
+        "db_requirements:\n  workload: oltp\n  complaince: hipaa",
+        "unknown field(s) in db_requirements: complaince",
+    ),
     ("db_requirements:\n  workload: oltp", "lacks required field(s)"),
     ("db_requirements: {a: [}", "not valid YAML"),
 ]

@@ -102,8 +102,14 @@ def _as_dict(plan: Plan) -> dict[str, Any]:
             for p in plan.placements
         ],
         "findings": [
-            {"key": f.key, "kind": f.kind, "table": f.table, "name": f.name,
-             "detail": f.detail, "fix": f.fix}
+            {
+                "key": f.key,
+                "kind": f.kind,
+                "table": f.table,
+                "name": f.name,
+                "detail": f.detail,
+                "fix": f.fix,
+            }
             for f in plan.findings
         ],
     }
