@@ -135,7 +135,9 @@ def _filters(m: Manifest, p: Profile) -> tuple[list[str], list[str]]:
     same_metro = any(regions.metro(r) == wanted for r in reg.value)
     check(
         regions.ANYWHERE in reg.value or exact or same_metro,
-        f"region {m.region} available ({_cite(reg)})",
+        f"region {m.region} available ({_cite(reg)})"
+        if exact or regions.ANYWHERE in reg.value
+        else f"region {_same_metro(reg.value, wanted)} in {wanted}, as {m.region} ({_cite(reg)})",
         f"excluded: no region in {wanted} (asked {m.region}; {_cite(reg)})",
     )
     for flag in ("branching", "private_networking", "iam_auth"):
@@ -180,6 +182,10 @@ def _filters(m: Manifest, p: Profile) -> tuple[list[str], list[str]]:
             f"${m.budget_usd_month:g} ({_cite(cost)})",
         )
     return fail, ok
+
+
+def _same_metro(names: list[str], metro: str | None) -> str:
+    return ", ".join(sorted(r for r in names if regions.metro(r) == metro))
 
 
 def _weights(m: Manifest) -> dict[str, float]:
