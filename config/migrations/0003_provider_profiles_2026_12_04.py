@@ -3,10 +3,9 @@
 The data is frozen here, not imported: this migration deploys exactly these rows forever, even
 after config/providers/profiles/ gains a newer release (which ships with its own migration).
 tests/config/test_profiles.py checks this copy equals config/providers/profiles/2026-12-04.json.
-Re-running is idempotent: an unchanged row is not touched, so its version does not move.
+PostgreSQL decodes the JSON, so the migration imports nothing but Django. Re-running is
+idempotent: an unchanged row is not touched, so its version does not move.
 """
-
-import json
 
 from django.db import migrations
 
@@ -14,36 +13,32 @@ RELEASE = "2026-12-04"
 
 UPSERT = """
     INSERT INTO config.provider_profiles (name, provider, capabilities)
-    VALUES (%s, %s, %s::jsonb)
+    SELECT p ->> 'name', p ->> 'provider',
+           (p -> 'capabilities') || jsonb_build_object('release', r.doc ->> 'release')
+      FROM (SELECT %s::jsonb AS doc) r, jsonb_array_elements(r.doc -> 'profiles') p
     ON CONFLICT (name) DO UPDATE
        SET provider = EXCLUDED.provider, capabilities = EXCLUDED.capabilities
      WHERE (config.provider_profiles.provider, config.provider_profiles.capabilities)
            IS DISTINCT FROM (EXCLUDED.provider, EXCLUDED.capabilities)
 """
 
+UNLOAD = """
+    DELETE FROM config.provider_profiles p
+     WHERE p.name IN (SELECT e ->> 'name' FROM jsonb_array_elements(%s::jsonb -> 'profiles') e)
+       AND p.capabilities ->> 'release' = %s
+       -- Selection rules point at profiles (PROTECT): referenced rows stay.
+       AND NOT EXISTS (SELECT 1 FROM config.selection_rules r WHERE r.provider_profile_id = p.id)
+"""
+
 
 def load(apps, schema_editor):
-    release = json.loads(PROFILES_JSON)
     with schema_editor.connection.cursor() as cur:
-        for profile in release["profiles"]:
-            capabilities = {**profile["capabilities"], "release": release["release"]}
-            cur.execute(
-                UPSERT,
-                [profile["name"], profile["provider"], json.dumps(capabilities, sort_keys=True)],
-            )
+        cur.execute(UPSERT, [PROFILES_JSON])
 
 
 def unload(apps, schema_editor):
-    names = [p["name"] for p in json.loads(PROFILES_JSON)["profiles"]]
     with schema_editor.connection.cursor() as cur:
-        # Selection rules point at profiles (PROTECT); only unreferenced rows of this release go.
-        cur.execute(
-            "DELETE FROM config.provider_profiles p WHERE p.name = ANY(%s) "
-            "AND p.capabilities ->> 'release' = %s "
-            "AND NOT EXISTS (SELECT 1 FROM config.selection_rules r "
-            "WHERE r.provider_profile_id = p.id)",
-            [names, RELEASE],
-        )
+        cur.execute(UNLOAD, [PROFILES_JSON, RELEASE])
 
 
 class Migration(migrations.Migration):
