@@ -322,3 +322,8 @@ OPTIMIZER_LOCK_TIMEOUT = env.str("AIBOS_OPTIMIZER_LOCK_TIMEOUT", default="5s")
 OPTIMIZER_UNUSED_SCANS = env.int("AIBOS_OPTIMIZER_UNUSED_SCANS", default=50)
 OPTIMIZER_UNUSED_DAYS = env.int("AIBOS_OPTIMIZER_UNUSED_DAYS", default=14)
 # --- end of Query Optimizer settings -----------------------------------------------------------
+
+
+# --- Provider portability (docs/providers.md) ---------------------------------------------------
+# A capability fact older than this many days makes `manage.py check` warn (config.W001).
+AIBOS_PROVIDER_PROFILE_MAX_AGE_DAYS = env.int("AIBOS_PROVIDER_PROFILE_MAX_AGE_DAYS", default=180)
