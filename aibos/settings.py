@@ -324,6 +324,24 @@ OPTIMIZER_UNUSED_DAYS = env.int("AIBOS_OPTIMIZER_UNUSED_DAYS", default=14)
 # --- end of Query Optimizer settings -----------------------------------------------------------
 
 
+# --- The migration connection (docs/providers.md, adapters) -------------------------------------
+# migrate refuses a transaction-mode pooler; point it at the direct endpoint here when
+# DATABASE_URL is pooled (the owner's credentials, as in DATABASE_URL).
+_migration_url = env.str("AIBOS_MIGRATION_DATABASE_URL", default="")
+MIGRATION_DATABASE: dict[str, Any] | None = (
+    {
+        k: v
+        for k, v in env.db_url_config(_migration_url).items()
+        if k in ("NAME", "USER", "PASSWORD", "HOST", "PORT")
+    }
+    if _migration_url
+    else None
+)
+# Every connection migrate opens: give up on a lock after this long instead of queueing every
+# other query behind the migration's ALTER, and bound any one statement ("0": no bound).
+MIGRATION_LOCK_TIMEOUT = env.str("AIBOS_MIGRATION_LOCK_TIMEOUT", default="10s")
+MIGRATION_STATEMENT_TIMEOUT = env.str("AIBOS_MIGRATION_STATEMENT_TIMEOUT", default="1h")
+
 # --- Provider portability (docs/providers.md) ---------------------------------------------------
 # A capability fact older than this many days makes `manage.py check` warn (config.W001).
 AIBOS_PROVIDER_PROFILE_MAX_AGE_DAYS = env.int("AIBOS_PROVIDER_PROFILE_MAX_AGE_DAYS", default=180)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 import psycopg
 
@@ -91,3 +92,27 @@ def _pooling_behaviour(params: Mapping[str, Any]) -> tuple[bool, str]:
     if second != first:
         return True, f"client A's backend pid changed across transactions ({first} -> {second})"
     return False, f"client A kept backend pid {first} across transactions; client B had {held}"
+
+
+def alias_url(settings_dict: dict[str, Any]) -> str:
+    host = settings_dict.get("HOST") or ""
+    user = quote(settings_dict.get("USER") or "", safe="")
+    netloc = f"{user}@" if user else ""
+    if host.startswith("/"):
+        # A socket directory cannot sit in the authority part; libpq takes it as host=.
+        return f"postgresql://{netloc}/{settings_dict['NAME']}?host={quote(host)}"
+    return f"postgresql://{netloc}{host or 'localhost'}:{settings_dict.get('PORT') or 5432}/{settings_dict['NAME']}"
+
+
+def alias_params(settings_dict: dict[str, Any]) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "host": settings_dict.get("HOST") or None,
+        "port": settings_dict.get("PORT") or None,
+        "dbname": settings_dict["NAME"],
+        "user": settings_dict.get("USER") or None,
+        "password": settings_dict.get("PASSWORD") or None,
+    }
+    for key in ("sslmode", "sslrootcert", "sslcert", "sslkey"):
+        if key in (settings_dict.get("OPTIONS") or {}):
+            params[key] = settings_dict["OPTIONS"][key]
+    return {k: v for k, v in params.items() if v is not None}

@@ -5,40 +5,15 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import quote
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 
 from config.providers.detect import detect, redact
-from config.providers.probes import run_probes
+from config.providers.probes import alias_params, alias_url, run_probes
 
 UNKNOWN_ALIAS = "no database alias {alias!r}; configured: {known}"
 PROBE_FAILED = "could not probe {url}: {error}"
-
-
-def alias_url(settings_dict: dict[str, Any]) -> str:
-    host = settings_dict.get("HOST") or ""
-    user = quote(settings_dict.get("USER") or "", safe="")
-    netloc = f"{user}@" if user else ""
-    if host.startswith("/"):
-        # A socket directory cannot sit in the authority part; libpq takes it as host=.
-        return f"postgresql://{netloc}/{settings_dict['NAME']}?host={quote(host)}"
-    return f"postgresql://{netloc}{host or 'localhost'}:{settings_dict.get('PORT') or 5432}/{settings_dict['NAME']}"
-
-
-def alias_params(settings_dict: dict[str, Any]) -> dict[str, Any]:
-    params: dict[str, Any] = {
-        "host": settings_dict.get("HOST") or None,
-        "port": settings_dict.get("PORT") or None,
-        "dbname": settings_dict["NAME"],
-        "user": settings_dict.get("USER") or None,
-        "password": settings_dict.get("PASSWORD") or None,
-    }
-    for key in ("sslmode", "sslrootcert", "sslcert", "sslkey"):
-        if key in (settings_dict.get("OPTIONS") or {}):
-            params[key] = settings_dict["OPTIONS"][key]
-    return {k: v for k, v in params.items() if v is not None}
 
 
 class Command(BaseCommand):

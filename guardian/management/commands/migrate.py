@@ -1,15 +1,31 @@
-"""``migrate`` with the Schema Guardian in front: the plan is checked before anything runs, and
-a finding at *block* (or an unacknowledged *warn*) stops it with nothing applied."""
+"""The platform's ``migrate``: Django's, with three things in front of it.
+
+- The connection: never through a transaction-mode pooler (detected from the URL and the
+  server's behaviour; ``AIBOS_MIGRATION_DATABASE_URL`` names the direct endpoint), and every
+  connection it opens carries ``lock_timeout`` and ``statement_timeout`` (docs/providers.md).
+- The Schema Guardian: the plan is checked before anything runs, and a finding at *block* (or an
+  unacknowledged *warn*) stops it with nothing applied (docs/guardian.md).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 from django.core.management.commands.migrate import Command as DjangoMigrate
 from django.db import connections
+from django.db.backends.signals import connection_created
 from django.db.migrations.executor import MigrationExecutor
 
+from config.providers.migration import (
+    PooledMigrationError,
+    check_migration_connection,
+    session_statements,
+)
+from config.providers.probes import alias_params, alias_url
 from guardian.config import ConfigError
 from guardian.reporting import to_text
 from guardian.runner import run_migrations
@@ -19,6 +35,49 @@ ERR_STOPPED = (
     "Fix them, add them to the baseline with a reason, or acknowledge warnings with "
     "--guardian-ack ID."
 )
+
+
+@contextmanager
+def _migration_connection(connection: Any, *, check_pooler: bool) -> Iterator[None]:
+    """Point the owner alias at AIBOS_MIGRATION_DATABASE_URL when set, refuse a transaction
+    pooler, and SET the timeouts on every connection opened meanwhile."""
+    original = dict(connection.settings_dict)
+    if connection.alias == "default" and settings.MIGRATION_DATABASE:
+        connection.close()
+        connection.settings_dict.update(settings.MIGRATION_DATABASE)
+    statements = session_statements(
+        settings.MIGRATION_LOCK_TIMEOUT, settings.MIGRATION_STATEMENT_TIMEOUT
+    )
+
+    def on_connect(sender: Any, connection: Any, **kwargs: Any) -> None:
+        if connection is target:
+            with connection.cursor() as cur:
+                for sql in statements:
+                    cur.execute(sql)
+
+    target = connection
+    try:
+        if check_pooler:
+            try:
+                check_migration_connection(
+                    alias_url(connection.settings_dict), alias_params(connection.settings_dict)
+                )
+            except PooledMigrationError as exc:
+                raise CommandError(str(exc)) from exc
+        connection_created.connect(on_connect, weak=False)
+        if connection.connection is not None:
+            on_connect(None, connection)
+        yield
+    finally:
+        connection_created.disconnect(on_connect)
+        if connection.connection is not None and not connection.in_atomic_block:
+            with connection.cursor() as cur:
+                cur.execute("RESET lock_timeout")
+                cur.execute("RESET statement_timeout")
+        if connection.settings_dict != original:
+            connection.close()
+            connection.settings_dict.clear()
+            connection.settings_dict.update(original)
 
 
 class Command(DjangoMigrate):
@@ -36,9 +95,12 @@ class Command(DjangoMigrate):
 
     def handle(self, *args: Any, **options: Any) -> None:
         # --plan and --check only report; --fake records without running SQL.
-        if not (options.get("plan") or options.get("check_unapplied") or options.get("fake")):
-            self._guard(options)
-        super().handle(*args, **options)
+        reports_only = options.get("plan") or options.get("check_unapplied") or options.get("fake")
+        connection = connections[options["database"]]
+        with _migration_connection(connection, check_pooler=not reports_only):
+            if not reports_only:
+                self._guard(options)
+            super().handle(*args, **options)
 
     def _guard(self, options: dict[str, Any]) -> None:
         connection = connections[options["database"]]
