@@ -4,6 +4,7 @@ back to the migration, the operation and its line in the migration file."""
 from __future__ import annotations
 
 import ast as pyast
+import contextlib
 import inspect
 from pathlib import Path
 from typing import Any
@@ -112,8 +113,14 @@ def _render(
                 continue
             n_sql, n_deferred = len(editor.collected_sql), len(editor.deferred_sql)
             try:
-                # A savepoint: an introspection query that fails must not abort the rest.
-                with transaction.atomic(using=connection.alias, savepoint=migration.atomic):
+                # In an atomic migration a savepoint, so that an introspection query that fails
+                # does not abort the rest; a non-atomic one (CONCURRENTLY) runs outside any.
+                guard = (
+                    transaction.atomic(using=connection.alias)
+                    if migration.atomic
+                    else contextlib.nullcontext()
+                )
+                with guard:
                     op.database_forwards(migration.app_label, editor, state, new_state)
             except Exception as exc:
                 # Rendering goes on with the next operation: one that Django cannot render
