@@ -313,9 +313,9 @@ OPTIMIZER_CAPTURE_FILE = Path(
 )
 if OPTIMIZER_CAPTURE:
     MIDDLEWARE.append("optimizer.middleware.QueryCaptureMiddleware")
-# Applying an index: automatic on a development machine (DEVELOPMENT above), only with a
-# recorded approval otherwise. lock_timeout bounds the wait for the table's lock.
-OPTIMIZER_AUTO_APPLY = DEVELOPMENT
+# Applying an index: automatic in the development environment (AIBOS_ENVIRONMENT above), only
+# with a recorded approval otherwise. lock_timeout bounds the wait for the table's lock.
+OPTIMIZER_AUTO_APPLY = AIBOS_ENVIRONMENT == "development"
 OPTIMIZER_LOCK_TIMEOUT = env.str("AIBOS_OPTIMIZER_LOCK_TIMEOUT", default="5s")
 # After applying: an index with at most this many scans after this many days is proposed for
 # removal (pghero's unused-index threshold).

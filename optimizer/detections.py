@@ -25,7 +25,7 @@ from django.db import models
 from optimizer.advisor import Advice, EvaluatedQuery, IndexChoice
 from optimizer.capture import CodeLocation
 from optimizer.nplusone import NPlusOneFinding
-from optimizer.parsing import TENANT_COLUMN, TableRef
+from optimizer.parsing import TENANT_COLUMN, TableRef, ident
 from optimizer.stats import TableStats
 from optimizer.whatif import IndexSpec, plan_nodes, quoted
 
@@ -109,13 +109,13 @@ def index_name(spec: IndexSpec) -> str:
 
 
 def index_ddl(spec: IndexSpec, name: str) -> str:
-    cols = ", ".join(f'"{c}"' for c in spec.columns)
-    schema = f'"{spec.table.schema}".' if spec.table.schema else ""
+    cols = ", ".join(ident(c) for c in spec.columns)
+    schema = f"{ident(spec.table.schema)}." if spec.table.schema else ""
     return (
         "-- Outside a transaction. A failed earlier build leaves an INVALID index: drop it first.\n"
         f"SET lock_timeout = '{settings.OPTIMIZER_LOCK_TIMEOUT}';\n"
-        f'DROP INDEX CONCURRENTLY IF EXISTS {schema}"{name}";  -- only if INVALID\n'
-        f'CREATE INDEX CONCURRENTLY IF NOT EXISTS "{name}" ON {quoted(spec.table)} ({cols});'
+        f"DROP INDEX CONCURRENTLY IF EXISTS {schema}{ident(name)};  -- only if INVALID\n"
+        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {ident(name)} ON {quoted(spec.table)} ({cols});"
     )
 
 

@@ -25,10 +25,21 @@ RANGE_OPERATORS = {"<", ">", "<=", ">="}
 _DJANGO_PLACEHOLDER = re.compile(r"%%|%s")
 
 
+def ident(name: str) -> str:
+    """A PostgreSQL identifier, quoted; names come from SQL text and the catalog, so a quote
+    inside one must not end it."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 @dataclass(frozen=True)
 class TableRef:
     schema: str | None
     name: str
+
+    @property
+    def quoted(self) -> str:
+        """For SQL text: each part an identifier, embedded quotes doubled."""
+        return f"{ident(self.schema)}.{ident(self.name)}" if self.schema else ident(self.name)
 
     @property
     def qualified(self) -> str:

@@ -101,11 +101,13 @@ class Search:
         return (self.objective(config) - self.objective(config | {spec})) * self.penalty(spec)
 
     def valid(self, config: frozenset[IndexSpec]) -> bool:
-        """Every index earns its place: removing it loses the minimum gain, and it passes the
-        gates against the others."""
+        """Every index earns its place: removing it loses the minimum gain once its write and
+        HOT penalties are applied (as greedy's gain applies them), and it passes the gates
+        against the others."""
         objective = self.objective(config)
         return all(
-            self.objective(config - {s}) - objective >= settings.OPTIMIZER_MIN_GAIN
+            (self.objective(config - {s}) - objective) * self.penalty(s)
+            >= settings.OPTIMIZER_MIN_GAIN
             and self.passes_gate(s, config - {s})
             for s in config
         )

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import DatabaseError, connections, transaction
 from django.utils import timezone
+from psycopg import sql as pgsql
 
 from aibos.actors import Actor
 from aibos.errors import Conflict, Forbidden
@@ -32,6 +34,10 @@ NEEDS_APPROVAL = (
     "recommendation first (someone other than {requester})."
 )
 ALREADY_APPLIED = "This index is already applied."
+NOT_APPLICABLE = "This recommendation is {status}; only an open or approved one is applied."
+BAD_INDEX = "This recommendation does not describe an index that can be built: {why}."
+BUILD_RUNNING = "A build of index {name} is still running; wait for it to finish or fail."
+APPLY_FAILED = "Building index {name} failed and nothing was recorded as applied: {error}"
 
 
 def _as(actor: Actor) -> None:
@@ -96,30 +102,77 @@ def _index_scans(name: str) -> int | None:
     return int(row[0]) if row else None
 
 
+def _index_statement(recommendation: Recommendation, cur: Any) -> tuple[Any, Any]:
+    """The CREATE INDEX rebuilt from the recommendation's table, columns and name — never its
+    stored text, which a runtime role could have edited — checked against the catalog: the
+    table exists, every column is one of its own, the name fits PostgreSQL's 63 bytes."""
+    schema, _, table = recommendation.table_name.rpartition(".")
+    columns = (
+        recommendation.evidence.get("columns")
+        if isinstance(recommendation.evidence, dict)
+        else None
+    )
+    name = recommendation.index_name
+    if not (schema and table and name and isinstance(columns, list) and columns):
+        raise Conflict(BAD_INDEX.format(why="table, columns or index name missing"))
+    if len(name.encode()) > 63 or not all(isinstance(c, str) for c in columns):
+        raise Conflict(
+            BAD_INDEX.format(why="index name over 63 bytes or a column that is not a name")
+        )
+    cur.execute(
+        "SELECT c.oid, array_agg(a.attname::text) FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
+        "WHERE n.nspname = %s AND c.relname = %s AND c.relkind IN ('r', 'p') GROUP BY c.oid",
+        [schema, table],
+    )
+    row = cur.fetchone()
+    if row is None:
+        raise Conflict(BAD_INDEX.format(why=f"no table {schema}.{table}"))
+    oid, existing = row
+    unknown = [c for c in columns if c not in existing]
+    if unknown:
+        raise Conflict(BAD_INDEX.format(why=f"{schema}.{table} has no column {', '.join(unknown)}"))
+    create = pgsql.SQL("CREATE INDEX CONCURRENTLY IF NOT EXISTS {} ON {}.{} ({})").format(
+        pgsql.Identifier(name),
+        pgsql.Identifier(schema),
+        pgsql.Identifier(table),
+        pgsql.SQL(", ").join(pgsql.Identifier(c) for c in columns),
+    )
+    return oid, create
+
+
 def _create_index(recommendation: Recommendation) -> None:
     """The DDL on the owner connection, in autocommit: drop an INVALID leftover of an earlier,
-    interrupted build (IF NOT EXISTS would keep it and leave the table unindexed), then build."""
-    statement = next(
-        line for line in recommendation.ddl.splitlines() if line.startswith("CREATE INDEX")
-    )
+    interrupted build on the same table (IF NOT EXISTS would keep it and leave the table
+    unindexed) unless a build of it is still running, then build."""
     owner = connections[OWNER_ALIAS]
     owner.ensure_connection()
-    if owner.in_atomic_block:
-        raise RuntimeError("CREATE INDEX CONCURRENTLY must run outside a transaction")
     with owner.cursor() as cur:
+        oid, create = _index_statement(recommendation, cur)
+        if owner.in_atomic_block:
+            raise RuntimeError("CREATE INDEX CONCURRENTLY must run outside a transaction")
+        schema = recommendation.table_name.rpartition(".")[0]
         cur.execute("SET lock_timeout = %s", [settings.OPTIMIZER_LOCK_TIMEOUT])
         try:
             cur.execute(
-                "SELECT n.nspname FROM pg_class c JOIN pg_index x ON x.indexrelid = c.oid "
-                "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE c.relname = %s AND NOT x.indisvalid",
-                [recommendation.index_name],
+                "SELECT c.oid, EXISTS (SELECT 1 FROM pg_stat_progress_create_index p "
+                "WHERE p.index_relid = c.oid) FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid "
+                "WHERE x.indrelid = %s AND c.relname = %s AND NOT x.indisvalid",
+                [oid, recommendation.index_name],
             )
-            for (schema,) in cur.fetchall():
+            leftover = cur.fetchone()
+            if leftover is not None and leftover[1]:
+                raise Conflict(BUILD_RUNNING.format(name=recommendation.index_name))
+            if leftover is not None:
                 cur.execute(
-                    f'DROP INDEX CONCURRENTLY IF EXISTS "{schema}"."{recommendation.index_name}"'
+                    pgsql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}.{}")
+                    .format(pgsql.Identifier(schema), pgsql.Identifier(recommendation.index_name))
+                    .as_string(cur.connection)
                 )
-            cur.execute(statement)
+            cur.execute(create.as_string(cur.connection))
+        except DatabaseError as exc:
+            raise Conflict(APPLY_FAILED.format(name=recommendation.index_name, error=exc)) from exc
         finally:
             cur.execute("RESET lock_timeout")
 
@@ -134,6 +187,8 @@ def recommendation_apply(
         raise Conflict(NOT_AN_INDEX.format(rule=recommendation.rule))
     if recommendation.status == Recommendation.Status.APPLIED:
         raise Conflict(ALREADY_APPLIED)
+    if recommendation.status not in (Recommendation.Status.OPEN, Recommendation.Status.APPROVED):
+        raise Conflict(NOT_APPLICABLE.format(status=recommendation.get_status_display().lower()))
     if production and not recommendation.approved_by:
         raise Forbidden(NEEDS_APPROVAL.format(requester=recommendation.requested_by))
     _create_index(recommendation)

@@ -16,7 +16,7 @@ from typing import Any
 from django.db import DatabaseError, transaction
 from django.db.backends.utils import CursorWrapper
 
-from optimizer.parsing import TENANT_COLUMN, TableRef
+from optimizer.parsing import TENANT_COLUMN, TableRef, ident
 
 
 @dataclass
@@ -56,7 +56,7 @@ class ExistingIndex:
 
 
 def quoted(table: TableRef) -> str:
-    return f'"{table.schema}"."{table.name}"' if table.schema else f'"{table.name}"'
+    return table.quoted
 
 
 def table_stats(cursor: CursorWrapper, tables: Iterable[TableRef]) -> dict[TableRef, TableStats]:
@@ -128,8 +128,8 @@ def _planner_n_distinct(cursor: CursorWrapper, table: TableRef, stats: TableStat
             # A savepoint: a column of a type without equality (json) cannot be grouped.
             with transaction.atomic(using=cursor.db.alias):
                 cursor.execute(
-                    f'EXPLAIN (FORMAT JSON) SELECT "{column}" FROM {quoted(table)} '
-                    f'GROUP BY "{column}"'
+                    f"EXPLAIN (FORMAT JSON) SELECT {ident(column)} FROM {quoted(table)} "
+                    f"GROUP BY {ident(column)}"
                 )
                 raw = cursor.fetchone()[0]
         except DatabaseError:

@@ -22,10 +22,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import pglast
 from django.db import DatabaseError, connections, transaction
 from django.db.backends.utils import CursorWrapper
+from pglast import ast
 
-from optimizer.parsing import TableRef
+from optimizer.parsing import TableRef, ident
 
 HYPOPG_MISSING = (
     "HypoPG is not available on this server, so index suggestions cannot be proven and none "
@@ -67,13 +69,24 @@ def hypopg_status(alias: str) -> HypoPGStatus:
     return HypoPGStatus(bool(available), False, None, message)
 
 
+_PLANNABLE = (ast.SelectStmt, ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)
+
+
+def single_dml(sql: str) -> bool:
+    try:
+        statements = pglast.parse_sql(sql)
+    except pglast.parser.ParseError:
+        return False
+    return len(statements) == 1 and isinstance(statements[0].stmt, _PLANNABLE)
+
+
 @dataclass(frozen=True)
 class IndexSpec:
     table: TableRef
     columns: tuple[str, ...]
 
     def create_sql(self) -> str:
-        cols = ", ".join(f'"{c}"' for c in self.columns)
+        cols = ", ".join(ident(c) for c in self.columns)
         return f"CREATE INDEX ON {quoted(self.table)} ({cols})"
 
     def __str__(self) -> str:
@@ -81,7 +94,7 @@ class IndexSpec:
 
 
 def quoted(table: TableRef) -> str:
-    return f'"{table.schema}"."{table.name}"' if table.schema else f'"{table.name}"'
+    return table.quoted
 
 
 @dataclass(frozen=True)
@@ -127,6 +140,12 @@ class WhatIf:
         key = (sql, frozenset(config))
         if key in self._cache:
             return self._cache[key]
+        if not single_dml(sql):
+            # PREPARE … AS <text> would run every statement of a multi-statement string, as the
+            # runtime role: a workload entry is planned only if it is one SELECT/INSERT/UPDATE/
+            # DELETE (which PREPARE plans and never executes).
+            self._cache[key] = None
+            return None
         if config and not self.hypopg:
             raise RuntimeError("what-if indexes need HypoPG")
         if self.hypopg:

@@ -15,11 +15,11 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from config.providers.detect import TRANSACTION, Detection, detect, parse_url, redact
+from config.providers.detect import PROXY, TRANSACTION, Detection, detect, parse_url, redact
 from config.providers.probes import run_probes
 
 ERR_POOLED = (
-    "migrate refuses to run through a transaction-mode pooler: {url} is {provider}, {variant} "
+    "migrate refuses to run through a transaction-mode pooler or proxy: {url} is {provider}, {variant} "
     "({evidence}). DDL, CREATE INDEX CONCURRENTLY and the migration's lock_timeout need one "
     "server connection for the whole run. {direct} Set AIBOS_MIGRATION_DATABASE_URL to the "
     "direct endpoint and run migrate again."
@@ -59,7 +59,8 @@ def direct_url(url: str) -> str | None:
 def check_migration_connection(url: str, params: Mapping[str, Any]) -> Detection:
     """Detect what ``url`` reaches; raise :class:`PooledMigrationError` for a transaction pooler."""
     detection = detect(url, run_probes(params))
-    if detection.variant == TRANSACTION:
+    # RDS Proxy and the like multiplex too (and pin, or not, by rules of their own).
+    if detection.variant in (TRANSACTION, PROXY):
         derived = direct_url(url)
         # The evidence that made it a pooler (the behaviour probe, a pooler port or host).
         pooled = [

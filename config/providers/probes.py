@@ -101,7 +101,12 @@ def alias_url(settings_dict: dict[str, Any]) -> str:
     if host.startswith("/"):
         # A socket directory cannot sit in the authority part; libpq takes it as host=.
         return f"postgresql://{netloc}/{settings_dict['NAME']}?host={quote(host)}"
-    return f"postgresql://{netloc}{host or 'localhost'}:{settings_dict.get('PORT') or 5432}/{settings_dict['NAME']}"
+    host = host or "localhost"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address in a URL's authority
+    return (
+        f"postgresql://{netloc}{host}:{settings_dict.get('PORT') or 5432}/{settings_dict['NAME']}"
+    )
 
 
 def alias_params(settings_dict: dict[str, Any]) -> dict[str, Any]:

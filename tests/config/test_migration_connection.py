@@ -98,3 +98,12 @@ def test_migrate_sets_the_timeouts_on_its_connection_and_resets_them(
     with connections["default"].cursor() as cur:
         cur.execute("SELECT current_setting('lock_timeout')")
         assert cur.fetchone() == ("0",)
+
+
+def test_an_ipv6_owner_host_makes_a_url_the_detection_reads() -> None:
+    from config.providers.detect import parse_url
+    from config.providers.probes import alias_url
+
+    url = alias_url({"HOST": "::1", "PORT": 5433, "USER": "owner", "NAME": "aibos"})
+    assert url == "postgresql://owner@[::1]:5433/aibos"
+    assert parse_url(url).host == "::1"

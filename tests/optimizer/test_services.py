@@ -178,3 +178,53 @@ def test_development_applies_without_approval(
     assert services.recommendations_check_usage(actor=REQUESTER, now=later) == []
     rec.refresh_from_db(using="kernel")
     assert rec.status == "applied" and (rec.idx_scan_last or 0) > 50
+
+
+# Committed: the apply runs outside any transaction, on the owner connection.
+@pytest.mark.django_db(databases="__all__", transaction=True)
+def test_apply_builds_from_the_recommendation_fields_never_its_stored_text(
+    recorded: list[Recommendation], clean_index: None
+) -> None:
+    rec = _index_rec(recorded, "customer_id")
+    # A runtime role may UPDATE the row: whatever it writes into `ddl` is never executed.
+    rec.ddl = (
+        f"CREATE INDEX IF NOT EXISTS x ON {TABLE} (status); "
+        "SELECT set_config('application_name', 'injected', false)"
+    )
+    with override_settings(OPTIMIZER_AUTO_APPLY=True):
+        services.recommendation_apply(recommendation=rec, actor=OPERATOR)
+    with connections["default"].cursor() as cur:
+        cur.execute("SELECT current_setting('application_name')")
+        assert cur.fetchone() != ("injected",)
+        cur.execute(
+            "SELECT pg_get_indexdef(indexrelid) FROM pg_index "
+            f"WHERE indexrelid = '{SCHEMA}.orders_customer_id_opt_idx'::regclass"
+        )
+        assert "(customer_id)" in cur.fetchone()[0]
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_apply_refuses_columns_the_table_does_not_have(recorded: list[Recommendation]) -> None:
+    rec = _index_rec(recorded, "customer_id")
+    rec.evidence = {**rec.evidence, "columns": ['customer_id"); DROP TABLE x; --']}
+    with override_settings(OPTIMIZER_AUTO_APPLY=True):
+        with pytest.raises(Conflict, match="has no column"):
+            services.recommendation_apply(recommendation=rec, actor=OPERATOR)
+
+
+def test_a_multi_statement_workload_entry_is_never_prepared() -> None:
+    from optimizer.whatif import single_dml
+
+    assert single_dml("SELECT id FROM kernel.users WHERE id = $1")
+    assert not single_dml(
+        "SELECT id FROM kernel.users WHERE id = $1; SELECT set_config('a', 'b', false)"
+    )
+    assert not single_dml("CREATE TABLE x (id int)")
+    assert not single_dml("SELECT FROM WHERE")
+
+
+def test_identifiers_are_quoted_with_embedded_quotes_doubled() -> None:
+    from optimizer.parsing import TableRef, ident
+
+    assert ident('we"ird') == '"we""ird"'
+    assert TableRef("finance", 'a"b').quoted == '"finance"."a""b"'

@@ -9,14 +9,16 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 from django.core.management.commands.migrate import Command as DjangoMigrate
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.db.backends.signals import connection_created
 from django.db.migrations.executor import MigrationExecutor
 
@@ -34,6 +36,12 @@ ERR_STOPPED = (
     "Schema Guardian stopped the migration: {n} finding(s) above. Nothing was applied. "
     "Fix them, add them to the baseline with a reason, or acknowledge warnings with "
     "--guardian-ack ID."
+)
+
+
+PROBE_FAILED = (
+    "migrate could not tell whether its connection goes through a pooler ({error}); if "
+    "DATABASE_URL is pooled, set AIBOS_MIGRATION_DATABASE_URL to the direct endpoint.\n"
 )
 
 
@@ -64,6 +72,14 @@ def _migration_connection(connection: Any, *, check_pooler: bool) -> Iterator[No
                 )
             except PooledMigrationError as exc:
                 raise CommandError(str(exc)) from exc
+            except psycopg.OperationalError:
+                # The server cannot be reached (or the database does not exist): Django's own
+                # connection attempt below says so in its one line.
+                pass
+            except psycopg.Error as exc:
+                # The probe itself failed (a pooler that starves its second client, a server
+                # that allows one connection): say so, and let a direct migration run.
+                sys.stderr.write(PROBE_FAILED.format(error=str(exc).splitlines()[0][:200]))
         connection_created.connect(on_connect, weak=False)
         if connection.connection is not None:
             on_connect(None, connection)
@@ -71,9 +87,12 @@ def _migration_connection(connection: Any, *, check_pooler: bool) -> Iterator[No
     finally:
         connection_created.disconnect(on_connect)
         if connection.connection is not None and not connection.in_atomic_block:
-            with connection.cursor() as cur:
-                cur.execute("RESET lock_timeout")
-                cur.execute("RESET statement_timeout")
+            try:
+                with connection.cursor() as cur:
+                    cur.execute("RESET lock_timeout")
+                    cur.execute("RESET statement_timeout")
+            except DatabaseError:
+                pass  # a broken connection: it is closed below or by Django; keep the real error
         if connection.settings_dict != original:
             connection.close()
             connection.settings_dict.clear()

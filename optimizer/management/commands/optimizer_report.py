@@ -14,7 +14,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connections
 
 from aibos.actors import Actor
 from aibos.errors import ApplicationError
@@ -51,6 +52,33 @@ def load_capture_file(path: Path) -> list[Any]:
     return workload
 
 
+BAD_FILE = "{path}: {error}"
+BAD_LINE = "{path} line {n}: {why} (each line: a JSON object with sql, calls, mean_ms)"
+BAD_ALIAS = "--alias {pair!r}: expected SCHEMA=ALIAS with ALIAS one of {known}"
+
+
+def _workload_file(path: Any) -> Any:
+    """A workload file, every line checked: a clear error naming the line, never a traceback."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommandError(BAD_FILE.format(path=path, error=exc)) from exc
+    rows = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            rows.append((str(row["sql"]), int(row["calls"]), float(row["mean_ms"])))
+        except ValueError as exc:
+            raise CommandError(BAD_LINE.format(path=path, n=n, why=exc)) from exc
+        except (KeyError, TypeError) as exc:
+            raise CommandError(
+                BAD_LINE.format(path=path, n=n, why=f"missing or wrong field {exc}")
+            ) from exc
+    return from_sql(rows)
+
+
 class Command(BaseCommand):
     help = "Report index, pagination, scan, tenant-predicate and N+1 findings."
 
@@ -84,15 +112,20 @@ class Command(BaseCommand):
             else:
                 notes.append(status.message)
         if opts["capture_file"]:
-            sources.append(load_capture_file(opts["capture_file"]))
+            try:
+                sources.append(load_capture_file(opts["capture_file"]))
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise CommandError(BAD_FILE.format(path=opts["capture_file"], error=exc)) from exc
         if opts["workload"]:
-            rows = [
-                json.loads(line)
-                for line in opts["workload"].read_text(encoding="utf-8").splitlines()
-                if line.strip()
-            ]
-            sources.append(from_sql((r["sql"], int(r["calls"]), float(r["mean_ms"])) for r in rows))
-        schema_aliases = dict(pair.split("=", 1) for pair in opts["alias"])
+            sources.append(_workload_file(opts["workload"]))
+        schema_aliases = {}
+        for pair in opts["alias"]:
+            schema, sep, alias = pair.partition("=")
+            if not sep or not schema or alias not in connections:
+                raise CommandError(
+                    BAD_ALIAS.format(pair=pair, known=", ".join(sorted(connections)))
+                )
+            schema_aliases[schema] = alias
         report = build_report(
             workload=merge(*sources),
             notes=notes,
