@@ -152,7 +152,10 @@ def parse_url(url: str) -> ParsedURL:
 
 
 def redact(url: str) -> str:
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+    """The URL with any password removed: in the userinfo (with or without a user) and in a
+    ``password=`` query parameter."""
+    url = re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
+    return re.sub(r"(?i)([?&]password=)[^&]*", r"\1***", url)
 
 
 def _url_evidence(u: ParsedURL) -> tuple[list[Evidence], str | None]:

@@ -7,6 +7,7 @@ Parsing refuses anything it does not understand, naming the field: a typo such a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -30,7 +31,7 @@ MANIFEST_UNREADABLE = "cannot read manifest {path}: {error}"
 MANIFEST_NOT_YAML = "manifest {path} is not valid YAML: {error}"
 MANIFEST_SHAPE = "manifest must be a mapping with a db_requirements mapping at the top"
 UNKNOWN_FIELDS = "unknown field(s) in db_requirements: {fields} (known: {known})"
-BAD_CHOICE = "{field}: {value!r} is not one of {choices}"
+BAD_CHOICE = "{field}: {value} is not one of {choices}"
 BAD_INT = "{field}: expected a whole number >= {minimum}, got {value!r}"
 BAD_NUMBER = "{field}: expected a number >= 0, got {value!r}"
 BAD_BOOL = "{field}: expected true or false, got {value!r}"
@@ -90,10 +91,15 @@ KNOWN = (
 )
 
 
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _choice(name: str, value: Any) -> str:
-    if value not in CHOICES[name]:
+    if not isinstance(value, str) or value not in CHOICES[name]:
         raise ManifestError(
-            BAD_CHOICE.format(field=name, value=value, choices=", ".join(CHOICES[name]))
+            BAD_CHOICE.format(field=name, value=_shown(value), choices=", ".join(CHOICES[name]))
         )
     return str(value)
 
@@ -105,7 +111,12 @@ def _int(name: str, value: Any, minimum: int) -> int:
 
 
 def _number(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 0
+    ):
         raise ManifestError(BAD_NUMBER.format(field=name, value=value))
     return float(value)
 
@@ -142,7 +153,11 @@ def manifest_from_mapping(data: Any) -> Manifest:
     if not isinstance(region, str) or not regions.known(region):
         raise ManifestError(BAD_REGION.format(value=region))
     extensions = raw.get("extensions", [])
-    if not isinstance(extensions, list) or not set(extensions) <= set(EXTENSIONS):
+    if (
+        not isinstance(extensions, list)
+        or not all(isinstance(e, str) for e in extensions)
+        or not set(extensions) <= set(EXTENSIONS)
+    ):
         raise ManifestError(BAD_EXTENSION.format(value=extensions, choices=", ".join(EXTENSIONS)))
     budget = raw.get("budget_usd_month")
     return Manifest(
@@ -165,9 +180,33 @@ def manifest_from_mapping(data: Any) -> Manifest:
     )
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """Safe YAML without aliases (an expanding anchor is a denial of service, and a manifest
+    never needs one) and without duplicate keys (the last one would silently win)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.constructor.ConstructorError(
+                None, None, "aliases (*name) are not accepted in a manifest", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def manifest_from_text(text: str, *, name: str = "<manifest>") -> Manifest:
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         raise ManifestError(MANIFEST_NOT_YAML.format(path=name, error=exc)) from exc
     return manifest_from_mapping(data)
