@@ -484,7 +484,7 @@ PROFILES_JSON = r"""{
      },
      "regions": {
       "as_of": "2026-12-01",
-      "note": "8 AWS regions (research counted 8 AWS + 3 Azure; the Azure ones are left out because the Azure Native integration ends 31 Jan 2026). Region names are this file's assumption. Read at the source during research (guardian-anchors.md section 7); not reproduced on this machine.",
+      "note": "8 AWS regions (research counted 8 AWS + 3 Azure; the Azure ones are left out because the Azure Native integration ends 31 Jan 2026). Region names are this file's assumption. Read at the source during research (guardian-anchors.md section 7); not reproduced on this machine. Unverified after review: the regions page was not among the research's sources; not re-read here.",
       "source": "https://neon.com/docs/introduction/regions",
       "value": [
        "us-east-1",
@@ -496,7 +496,7 @@ PROFILES_JSON = r"""{
        "ap-southeast-2",
        "sa-east-1"
       ],
-      "verified": true
+      "verified": false
      },
      "rls": {
       "as_of": "2026-12-04",
@@ -633,7 +633,7 @@ PROFILES_JSON = r"""{
      },
      "regions": {
       "as_of": "2026-12-01",
-      "note": "Read at the source during research (guardian-anchors.md section 7); not reproduced on this machine.",
+      "note": "Read at the source during research (guardian-anchors.md section 7); not reproduced on this machine. Unverified after review: the regions page was not among the research's sources; not re-read here.",
       "source": "https://neon.com/docs/introduction/regions",
       "value": [
        "us-east-1",
@@ -645,7 +645,7 @@ PROFILES_JSON = r"""{
        "ap-southeast-2",
        "sa-east-1"
       ],
-      "verified": true
+      "verified": false
      },
      "rls": {
       "as_of": "2026-12-04",
@@ -896,14 +896,14 @@ PROFILES_JSON = r"""{
      },
      "performance": {
       "as_of": "2026-12-01",
-      "note": "Up to 15 replicas behind the reader endpoint (research, verified at the source); failover ~30 s and 128 TiB storage are unverified. Read at the source during research (guardian-anchors.md section 7); not reproduced on this machine.",
+      "note": "Up to 15 replicas behind the reader endpoint (research, verified at the source); failover ~30 s and 128 TiB storage are unverified. Read at the source during research (guardian-anchors.md section 7); not reproduced on this machine. Unverified after review: the endpoints page gives the 15 replicas; the failover and storage figures are not from it.",
       "source": "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Aurora.Overview.Endpoints.html",
       "value": {
        "failover_seconds": 30,
        "max_read_replicas": 15,
        "max_storage_tib": 128
       },
-      "verified": true
+      "verified": false
      },
      "pitr_days": {
       "as_of": "2026-12-04",
@@ -1353,7 +1353,7 @@ PROFILES_JSON = r"""{
      },
      "extensions": {
       "as_of": "2026-12-01",
-      "note": "Debian packages postgresql-15-pgaudit, -hypopg, -partman and contrib's pg_stat_statements (DESIGN.md: installable on the CI machines).",
+      "note": "Debian packages postgresql-15-pgaudit, -hypopg, -partman and contrib's pg_stat_statements (DESIGN.md: installable on the CI machines). Unverified after review: packaged for Debian, but pgaudit and pg_partman are not installed on this machine.",
       "source": "https://wiki.postgresql.org/wiki/Apt",
       "value": {
        "hypopg": true,
@@ -1361,7 +1361,7 @@ PROFILES_JSON = r"""{
        "pg_stat_statements": true,
        "pgaudit": true
       },
-      "verified": true
+      "verified": false
      },
      "iam_auth": {
       "as_of": "2026-12-04",
@@ -1372,10 +1372,10 @@ PROFILES_JSON = r"""{
      },
      "max_client_connections": {
       "as_of": "2026-12-01",
-      "note": "Whatever you configure; PgBouncer max_client_conn is the ceiling, bounded by file descriptors.",
+      "note": "Whatever you configure; PgBouncer max_client_conn is the ceiling, bounded by file descriptors. Unverified after review: PgBouncer's default max_client_conn is 100; 10,000 is a configuration, not a fact.",
       "source": "https://www.pgbouncer.org/config.html",
       "value": 10000,
-      "verified": true
+      "verified": false
      },
      "performance": {
       "as_of": "2026-12-04",
@@ -1420,7 +1420,7 @@ PROFILES_JSON = r"""{
      },
      "postgres_versions": {
       "as_of": "2026-12-01",
-      "note": "Every community-supported major; this machine runs 15 (verified here). ",
+      "note": "Every community-supported major; this machine runs 15 (verified here). Unverified after review: 13 is past end of life and 18 is released: the list needs re-reading.",
       "source": "https://www.postgresql.org/support/versioning/",
       "value": [
        13,
@@ -1429,7 +1429,7 @@ PROFILES_JSON = r"""{
        16,
        17
       ],
-      "verified": true
+      "verified": false
      },
      "private_networking": {
       "as_of": "2026-12-01",
@@ -1472,5 +1472,4 @@ PROFILES_JSON = r"""{
  ],
  "release": "2026-12-04",
  "schema": 1
-}
-"""
+}"""
