@@ -72,17 +72,28 @@ class Profile:
         return default if fact is None else fact.value
 
 
+FIELD_BAD = "profile {profile}, field {field}: {why}"
+
+
 def _fact(profile: str, field: str, raw: Mapping[str, Any]) -> Fact:
     missing = [key for key in ("value", "as_of", "source", "verified") if key not in raw]
     if missing:
         raise ProfileDataError(
             FIELD_MALFORMED.format(profile=profile, field=field, missing=", ".join(missing))
         )
+    try:
+        as_of = dt.date.fromisoformat(str(raw["as_of"]))
+    except ValueError as exc:
+        raise ProfileDataError(FIELD_BAD.format(profile=profile, field=field, why=exc)) from exc
+    if not isinstance(raw["verified"], bool):
+        # "false" as a string would read as True.
+        why = f"verified must be true or false, not {raw['verified']!r}"
+        raise ProfileDataError(FIELD_BAD.format(profile=profile, field=field, why=why))
     return Fact(
         value=raw["value"],
-        as_of=dt.date.fromisoformat(raw["as_of"]),
+        as_of=as_of,
         source=str(raw["source"]),
-        verified=bool(raw["verified"]),
+        verified=raw["verified"],
         note=str(raw.get("note", "")),
     )
 
@@ -113,19 +124,20 @@ def profiles_from_file(path: Path | None = None) -> tuple[Profile, ...]:
         release = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise ProfileDataError(RELEASE_UNREADABLE.format(path=path, error=exc)) from exc
-    return tuple(
-        sorted(
-            (
-                profile_from_data(
-                    name=p["name"],
-                    provider=p["provider"],
-                    capabilities={**p["capabilities"], "release": release["release"]},
-                )
-                for p in release["profiles"]
-            ),
-            key=lambda p: p.name,
-        )
-    )
+    try:
+        profiles = [
+            profile_from_data(
+                name=p["name"],
+                provider=p["provider"],
+                capabilities={**p["capabilities"], "release": release["release"]},
+            )
+            for p in release["profiles"]
+        ]
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ProfileDataError(
+            RELEASE_UNREADABLE.format(path=path, error=f"missing or wrong {exc}")
+        ) from exc
+    return tuple(sorted(profiles, key=lambda p: p.name))
 
 
 def profiles_from_db(*, using: str = "config") -> tuple[Profile, ...]:

@@ -53,3 +53,27 @@ def test_a_long_bad_value_is_shortened_in_the_message() -> None:
 )
 def test_passwords_never_survive_redaction(url: str) -> None:
     assert "s3cret" not in redact(url)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda f: f.update(as_of="2026-13-01"), "month must be in 1..12"),
+        (lambda f: f.update(verified="false"), "verified must be true or false"),
+    ],
+)
+def test_a_malformed_release_file_is_a_check_error_not_a_crash(tmp_path, change, message) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from config.providers.profiles import ProfileDataError, latest_release_path, profiles_from_file
+
+    release = json.loads(latest_release_path().read_text())
+    change(next(iter(release["profiles"][0]["capabilities"]["fields"].values())))
+    bad = tmp_path / "2099-01-01.json"
+    bad.write_text(json.dumps(release))
+    with pytest.raises(ProfileDataError, match=message):
+        profiles_from_file(bad)
+    del release["profiles"][0]["name"]
+    bad.write_text(json.dumps(release))
+    with pytest.raises(ProfileDataError, match="missing or wrong"):
+        profiles_from_file(bad)
