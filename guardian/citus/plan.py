@@ -19,7 +19,13 @@ from dataclasses import dataclass, field
 from guardian.catalog.types import Catalog, Constraint, Function, Table
 
 DISTRIBUTION_COLUMN = "tenant_id"
-KEY_SHAPE_KINDS = ("primary-key", "unique-key", "unique-index", "foreign-key")
+KEY_SHAPE_KINDS = (
+    "primary-key",
+    "unique-key",
+    "unique-index",
+    "foreign-key",
+    "nullable-distribution-column",
+)
 RUNTIME_ROLES = ("aibos_kernel_role", "aibos_finance_role", "aibos_config_role")
 
 
@@ -112,6 +118,22 @@ def _classify(catalog: Catalog, schemas: tuple[str, ...]) -> dict[str, Placement
 def _key_findings(t: Table, catalog: Catalog) -> list[Finding]:
     out: list[Finding] = []
     name = t.qualified_name
+    tenant = next((c for c in t.columns if c.name == DISTRIBUTION_COLUMN), None)
+    if tenant is not None and tenant.nullable:
+        # Citus refuses NULL in a distribution column (citusdata/citus#3983).
+        out.append(
+            Finding(
+                "nullable-distribution-column",
+                name,
+                DISTRIBUTION_COLUMN,
+                f"{DISTRIBUTION_COLUMN} is nullable: a row without a tenant has no shard",
+                "-- rows without a tenant take the nil UUID, the platform's own chain (as the "
+                "audit seals already do); an append-only table needs its guard lifted for this "
+                f"one statement\nUPDATE {_q(name)} SET {DISTRIBUTION_COLUMN} = "
+                f"'00000000-0000-0000-0000-000000000000' WHERE {DISTRIBUTION_COLUMN} IS NULL; "
+                f"ALTER TABLE {_q(name)} ALTER COLUMN {DISTRIBUTION_COLUMN} SET NOT NULL;",
+            )
+        )
     for c in t.constraints:
         if c.kind not in ("primary key", "unique", "exclusion") or DISTRIBUTION_COLUMN in c.columns:
             continue

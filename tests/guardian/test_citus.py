@@ -124,3 +124,18 @@ def test_a_citus_ready_table_passes_and_a_non_colocated_fk_fails() -> None:
         in message
     )
     assert "unique-key:finance.citus_ready:citus_ready_id_key" in message
+
+
+@pytest.mark.django_db
+def test_a_nullable_tenant_column_is_a_key_shape_citus_refuses() -> None:
+    from django.db import connections
+
+    from guardian.catalog import read_catalog
+    from guardian.citus.plan import build_plan
+
+    plan = build_plan(
+        read_catalog(connections["default"]), governed=("kernel", "finance", "config")
+    )
+    nullable = [f for f in plan.findings if f.kind == "nullable-distribution-column"]
+    assert [f.table for f in nullable] == ["kernel.audit_events"]
+    assert nullable[0].key_shape
