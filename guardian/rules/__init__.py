@@ -92,6 +92,16 @@ RENDER_ERROR = rule(
 )
 
 # Importing the rule modules registers their checks, in the order findings are reported.
-from . import conventions, design, governance, locks, tenancy  # noqa: E402
+from . import conventions, design, governance, locks, maintenance, tenancy  # noqa: E402
 
-__all__ = ["RULES", "Context", "Rule", "conventions", "design", "governance", "locks", "tenancy"]
+__all__ = [
+    "RULES",
+    "Context",
+    "Rule",
+    "conventions",
+    "design",
+    "governance",
+    "locks",
+    "maintenance",
+    "tenancy",
+]

@@ -17,7 +17,8 @@ from aibos.db.roles import PLATFORM_ROLES
 
 from ..findings import BLOCK, WARN, Finding, Fix, Location
 from ..sql import Statement, deparse, func_names, normalize_expression, qualified
-from ..state import Table, View, grant_privileges
+from ..state import Table, View
+from ..transitions import grant_privileges
 from . import STATEMENT_CHECKS, TABLE_CHECKS, VIEW_CHECKS, Context, finding, rule, table_location
 
 RLS_FORCED = rule(
