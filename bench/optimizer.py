@@ -226,8 +226,9 @@ def _side_by_side(  # type: ignore[type-arg]
 def _database_url(name: str) -> str:
     from django.conf import settings
 
-    db = settings.DATABASES["default"]
-    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{name}"
+    from config.providers.probes import alias_url
+
+    return alias_url({**settings.DATABASES["default"], "NAME": name})
 
 
 def _run_mcp(name: str, workload: list, *, role: str | None) -> tuple[list | None, str]:  # type: ignore[type-arg]

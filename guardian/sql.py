@@ -14,6 +14,8 @@ import pglast
 from pglast import ast
 from pglast.stream import RawStream
 
+from aibos.db.identifiers import qualified_ident
+
 from .findings import Location
 
 ERR_PARSE = "the PostgreSQL parser rejects this SQL: {error}"
@@ -102,7 +104,7 @@ def qualified(rangevar: Any, default_schema: str = "public") -> str:
 
 
 def quoted(rangevar: Any, default_schema: str = "public") -> str:
-    return f'"{rangevar.schemaname or default_schema}"."{rangevar.relname}"'
+    return qualified_ident(rangevar.schemaname or default_schema, rangevar.relname)
 
 
 def names(seq: Any) -> list[str]:

@@ -18,16 +18,15 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
-from django.db import models
 
+from aibos.db.identifiers import ident
 from optimizer.advisor import Advice, EvaluatedQuery, IndexChoice
 from optimizer.capture import CodeLocation
 from optimizer.nplusone import NPlusOneFinding
-from optimizer.parsing import TENANT_COLUMN, TableRef, ident
+from optimizer.parsing import TENANT_COLUMN, TableRef
 from optimizer.stats import TableStats
-from optimizer.whatif import IndexSpec, plan_nodes, quoted
+from optimizer.whatif import IndexSpec, plan_nodes
 
 MISSING_INDEX = "optimizer.missing_index"
 OFFSET_PAGINATION = "optimizer.offset_pagination"
@@ -95,11 +94,6 @@ def _size(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{n / 1024:.0f} kB"
 
 
-def model_for(table: TableRef) -> type[models.Model] | None:
-    wanted = f'{table.schema}"."{table.name}' if table.schema else table.name
-    return next((m for m in apps.get_models() if m._meta.db_table == wanted), None)
-
-
 def index_name(spec: IndexSpec) -> str:
     name = f"{spec.table.name}_{'_'.join(spec.columns)}_opt_idx"
     if len(name) > 63:  # PostgreSQL truncates identifiers at 63 bytes: keep them distinct
@@ -115,14 +109,14 @@ def index_ddl(spec: IndexSpec, name: str) -> str:
         "-- Outside a transaction. A failed earlier build leaves an INVALID index: drop it first.\n"
         f"SET lock_timeout = '{settings.OPTIMIZER_LOCK_TIMEOUT}';\n"
         f"DROP INDEX CONCURRENTLY IF EXISTS {schema}{ident(name)};  -- only if INVALID\n"
-        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {ident(name)} ON {quoted(spec.table)} ({cols});"
+        f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {ident(name)} ON {spec.table.quoted} ({cols});"
     )
 
 
 def index_migration(spec: IndexSpec, name: str) -> str:
     """A Django migration for the index: AddIndexConcurrently on the model when there is one,
     else idempotent RunSQL; non-atomic either way (CONCURRENTLY cannot run in a transaction)."""
-    model = model_for(spec.table)
+    model = spec.table.model()
     if model is not None:
         by_column = {f.column: f.name for f in model._meta.concrete_fields}
         fields = [by_column.get(c, c) for c in spec.columns]
@@ -149,7 +143,7 @@ def index_migration(spec: IndexSpec, name: str) -> str:
         "    operations = [\n"
         "        migrations.RunSQL(\n"
         f'            \'CREATE INDEX CONCURRENTLY IF NOT EXISTS "{name}" ON '
-        f"{quoted(spec.table)} ({cols})',\n"
+        f"{spec.table.quoted} ({cols})',\n"
         f"            reverse_sql='DROP INDEX CONCURRENTLY IF EXISTS {schema}\"{name}\"',\n"
         "        ),\n"
         "    ]\n"
@@ -329,7 +323,7 @@ def tenant_predicate_findings(
         for table, use in e.shape.tables.items():
             if not stats[table].has_tenant_column or use.tenant_predicate:
                 continue
-            model = model_for(table)
+            model = table.model()
             predicate = (
                 f"`.filter(tenant_id=tenant.id)` ({model.__name__} selectors take the tenant first)"
                 if model

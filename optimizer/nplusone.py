@@ -13,12 +13,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.apps import apps
 from django.conf import settings
-from django.db import models
 
 from optimizer.capture import Capture, CapturedQuery, CodeLocation, capture_queries
-from optimizer.parsing import TENANT_COLUMN, TableRef, parse
+from optimizer.parsing import TENANT_COLUMN, parse
 
 N_PLUS_ONE = (
     "N+1: {count} queries of one shape on {table} at {location}, one per row of the query "
@@ -48,23 +46,15 @@ class NPlusOneFinding:
         )
 
 
-def _model_for(table: TableRef) -> type[models.Model] | None:
-    wanted = f'{table.schema}"."{table.name}' if table.schema else table.name
-    for model in apps.get_models():
-        if model._meta.db_table in (wanted, table.name):
-            return model
-    return None
-
-
 def _suggest(source: CapturedQuery, repeated: CapturedQuery) -> tuple[str, str]:
     """(table, fix) for the repeated query, naming the relation when the models say it."""
     shape, src = parse(repeated.dollar_sql), parse(source.dollar_sql)
     if shape is None or not shape.tables:
         return "?", "select_related / prefetch_related"
     table, use = next(iter(shape.tables.items()))
-    target = _model_for(table)
+    target = table.model()
     keys = [c for c in use.equality if c != TENANT_COLUMN]
-    source_models = [m for m in (_model_for(t) for t in (src.tables if src else {})) if m]
+    source_models = [m for m in (t.model() for t in (src.tables if src else {})) if m]
     if target is not None and keys:
         pk = target._meta.pk.column if target._meta.pk else "id"
         for model in source_models:
@@ -75,7 +65,7 @@ def _suggest(source: CapturedQuery, repeated: CapturedQuery) -> tuple[str, str]:
                 if keys[0] == pk and (f.many_to_one or (f.one_to_one and not f.auto_created)):
                     return table.qualified, f"select_related({f.name!r})"
                 if keys[0] != pk and (f.one_to_many or f.many_to_many):
-                    return table.qualified, f"prefetch_related({f.get_accessor_name()!r})"  # type: ignore[union-attr]
+                    return table.qualified, f"prefetch_related({f.get_accessor_name()!r})"
         if keys[0] == pk:
             return table.qualified, "select_related(<the foreign key>)"
     return table.qualified, "prefetch_related(<the reverse relation>)"

@@ -18,17 +18,13 @@ import pglast
 from pglast import ast
 from pglast.enums import A_Expr_Kind, BoolExprType, SortByDir, SubLinkType
 
+from aibos.db.identifiers import qualified_ident
+
 TENANT_COLUMN = "tenant_id"
 EQUALITY_OPERATORS = {"="}
 RANGE_OPERATORS = {"<", ">", "<=", ">="}
 # Django writes placeholders as %s and a literal percent sign as %%.
 _DJANGO_PLACEHOLDER = re.compile(r"%%|%s")
-
-
-def ident(name: str) -> str:
-    """A PostgreSQL identifier, quoted; names come from SQL text and the catalog, so a quote
-    inside one must not end it."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 @dataclass(frozen=True)
@@ -39,11 +35,21 @@ class TableRef:
     @property
     def quoted(self) -> str:
         """For SQL text: each part an identifier, embedded quotes doubled."""
-        return f"{ident(self.schema)}.{ident(self.name)}" if self.schema else ident(self.name)
+        return qualified_ident(self.schema, self.name)
 
     @property
     def qualified(self) -> str:
         return f"{self.schema}.{self.name}" if self.schema else self.name
+
+    def model(self) -> Any:
+        """The Django model whose table this is, or None (Django spells a schema-qualified
+        table ``schema"."name``; a table in public may be spelt bare)."""
+        from django.apps import apps
+
+        wanted = {f'{self.schema}"."{self.name}' if self.schema else self.name}
+        if self.schema in (None, "public"):
+            wanted.add(self.name)
+        return next((m for m in apps.get_models() if m._meta.db_table in wanted), None)
 
 
 @dataclass

@@ -16,7 +16,8 @@ from typing import Any
 from django.db import DatabaseError, transaction
 from django.db.backends.utils import CursorWrapper
 
-from optimizer.parsing import TENANT_COLUMN, TableRef, ident
+from aibos.db.identifiers import ident
+from optimizer.parsing import TENANT_COLUMN, TableRef
 
 
 @dataclass
@@ -53,10 +54,6 @@ class ExistingIndex:
     btree: bool
     partial: bool
     idx_scan: int
-
-
-def quoted(table: TableRef) -> str:
-    return table.quoted
 
 
 def table_stats(cursor: CursorWrapper, tables: Iterable[TableRef]) -> dict[TableRef, TableStats]:
@@ -128,7 +125,7 @@ def _planner_n_distinct(cursor: CursorWrapper, table: TableRef, stats: TableStat
             # A savepoint: a column of a type without equality (json) cannot be grouped.
             with transaction.atomic(using=cursor.db.alias):
                 cursor.execute(
-                    f"EXPLAIN (FORMAT JSON) SELECT {ident(column)} FROM {quoted(table)} "
+                    f"EXPLAIN (FORMAT JSON) SELECT {ident(column)} FROM {table.quoted} "
                     f"GROUP BY {ident(column)}"
                 )
                 raw = cursor.fetchone()[0]

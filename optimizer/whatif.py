@@ -27,7 +27,8 @@ from django.db import DatabaseError, connections, transaction
 from django.db.backends.utils import CursorWrapper
 from pglast import ast
 
-from optimizer.parsing import TableRef, ident
+from aibos.db.identifiers import ident
+from optimizer.parsing import TableRef
 
 HYPOPG_MISSING = (
     "HypoPG is not available on this server, so index suggestions cannot be proven and none "
@@ -87,14 +88,10 @@ class IndexSpec:
 
     def create_sql(self) -> str:
         cols = ", ".join(ident(c) for c in self.columns)
-        return f"CREATE INDEX ON {quoted(self.table)} ({cols})"
+        return f"CREATE INDEX ON {self.table.quoted} ({cols})"
 
     def __str__(self) -> str:
         return f"{self.table.qualified} ({', '.join(self.columns)})"
-
-
-def quoted(table: TableRef) -> str:
-    return table.quoted
 
 
 @dataclass(frozen=True)

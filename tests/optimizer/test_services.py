@@ -224,7 +224,8 @@ def test_a_multi_statement_workload_entry_is_never_prepared() -> None:
 
 
 def test_identifiers_are_quoted_with_embedded_quotes_doubled() -> None:
-    from optimizer.parsing import TableRef, ident
+    from aibos.db.identifiers import ident
+    from optimizer.parsing import TableRef
 
     assert ident('we"ird') == '"we""ird"'
     assert TableRef("finance", 'a"b').quoted == '"finance"."a""b"'
